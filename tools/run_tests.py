@@ -1,0 +1,114 @@
+"""Run every hpdm_nb test and end with one line: `N passed, N failed`.
+
+What counts as one test:
+- each notebook in nbs/ (not starting with `_`), run top to bottom by nbdev's own `test_nb` with the skip flags of
+  settings.ini (`tst_flags`), exactly as `nbdev_test` runs it, two at a time;
+- each pytest test under tests/;
+- two checks of the source tree: the library is what `nbdev_export` makes of the notebooks, and the notebooks are
+  what `nbdev_clean` makes of them (both checked on a copy, so the working tree is never modified).
+
+Usage: python tools/run_tests.py [--flags "slow cuda"] [--workers 2] [NOTEBOOK_GLOB]
+"""
+import argparse, filecmp, os, shutil, subprocess, sys, tempfile, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run_notebook(path, skip_flags, force_flags):
+    os.environ['IN_TEST'] = '1'
+    os.environ.setdefault('MPLBACKEND', 'Agg')
+    from nbdev.test import test_nb
+    ok, secs = test_nb(Path(path), skip_flags=skip_flags, force_flags=force_flags, basepath=str(ROOT))
+    return ok, secs
+
+
+def _diff_trees(a, b, pattern):
+    "Relative paths matching `pattern` that differ between folders `a` and `b`."
+    fa = {p.relative_to(a) for p in Path(a).rglob(pattern) if '__pycache__' not in p.parts}
+    fb = {p.relative_to(b) for p in Path(b).rglob(pattern) if '__pycache__' not in p.parts}
+    return sorted(str(p) for p in fa ^ fb) + sorted(str(p) for p in fa & fb
+                                                      if not filecmp.cmp(Path(a) / p, Path(b) / p, shallow=False))
+
+
+def check_sync_and_clean():
+    "Export and clean a copy of the tree; report what would change."
+    results = []
+    bindir = Path(sys.executable).parent
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in ('settings.ini', 'setup.py', 'README.md', 'nbs', 'hpdm_nb'):
+            src = ROOT / name
+            if src.is_dir(): shutil.copytree(src, Path(tmp) / name, ignore=shutil.ignore_patterns('__pycache__'))
+            elif src.exists(): shutil.copy(src, Path(tmp) / name)
+        export = subprocess.run([str(bindir / 'nbdev_export')], cwd=tmp, capture_output=True, text=True)
+        diff = _diff_trees(ROOT / 'hpdm_nb', Path(tmp) / 'hpdm_nb', '*.py')
+        ok = export.returncode == 0 and not diff
+        msg = '' if ok else (export.stderr[-2000:] + '\nout of sync with the notebooks: ' + ', '.join(diff) +
+                             '\nrun `nbdev_export` and commit hpdm_nb/')
+        results.append(('library in sync with notebooks (nbdev_export)', ok, msg))
+        clean = subprocess.run([str(bindir / 'nbdev_clean')], cwd=tmp, capture_output=True, text=True)
+        diff = _diff_trees(ROOT / 'nbs', Path(tmp) / 'nbs', '*.ipynb')
+        ok = clean.returncode == 0 and not diff
+        msg = '' if ok else clean.stderr[-2000:] + '\nnot clean: ' + ', '.join(diff) + '\nrun `nbdev_clean` and commit nbs/'
+        results.append(('notebooks clean (nbdev_clean)', ok, msg))
+    return results
+
+
+def run_pytest():
+    "Run pytest on tests/ and return (passed, failed)."
+    if not any((ROOT / 'tests').glob('test_*.py')): return 0, 0
+    report = Path(tempfile.mkstemp(suffix='.xml')[1])
+    proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', f'--junitxml={report}',
+                           str(ROOT / 'tests')], cwd=ROOT)
+    import xml.etree.ElementTree as ET
+    try:
+        suite = ET.parse(report).getroot()
+        suite = suite if suite.tag == 'testsuite' else suite.find('testsuite')
+        total, fails = int(suite.get('tests')), int(suite.get('failures')) + int(suite.get('errors'))
+        skipped = int(suite.get('skipped', 0))
+        return total - fails - skipped, fails
+    except Exception:
+        return 0, max(1, proc.returncode)
+    finally:
+        report.unlink(missing_ok=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('glob', nargs='?', default='[!_]*.ipynb', help='notebooks to run, relative to nbs/')
+    ap.add_argument('--flags', default='', help='space-separated test flags to run anyway (e.g. "slow")')
+    ap.add_argument('--workers', type=int, default=2)
+    ap.add_argument('--no-pytest', action='store_true')
+    args = ap.parse_args()
+
+    from nbdev.config import get_config
+    skip = get_config(path=ROOT).tst_flags.split()
+    force = args.flags.split()
+    nbs = sorted((ROOT / 'nbs').glob(args.glob))
+    passed = failed = 0
+    t0 = time.time()
+    print(f'running {len(nbs)} notebooks ({args.workers} at a time; skipping cells flagged '
+          f'{sorted(set(skip) - set(force))})', flush=True)
+    with ProcessPoolExecutor(args.workers) as ex:
+        futs = {nb: ex.submit(_run_notebook, str(nb), skip, force) for nb in nbs}
+        for nb, fut in futs.items():
+            try: ok, secs = fut.result()
+            except Exception as e: ok, secs = False, float('nan'); print(e, file=sys.stderr)
+            print(f'  {"PASS" if ok else "FAIL"}  {nb.name:<40} {secs:6.1f} s', flush=True)
+            passed, failed = passed + ok, failed + (not ok)
+    for name, ok, msg in check_sync_and_clean():
+        print(f'  {"PASS" if ok else "FAIL"}  {name}', flush=True)
+        if msg: print(msg, file=sys.stderr)
+        passed, failed = passed + ok, failed + (not ok)
+    if not args.no_pytest:
+        p, f = run_pytest()
+        print(f'  pytest: {p} passed, {f} failed', flush=True)
+        passed, failed = passed + p, failed + f
+    print(f'total time {time.time() - t0:.0f} s')
+    print(f'{passed} passed, {failed} failed')
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == '__main__':
+    main()
