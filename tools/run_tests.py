@@ -10,18 +10,27 @@ What counts as one test:
 Usage: python tools/run_tests.py [--flags "slow cuda"] [--workers 2] [NOTEBOOK_GLOB]
 """
 import argparse, filecmp, os, shutil, subprocess, sys, tempfile, time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _run_notebook(path, skip_flags, force_flags):
+def _one_notebook(path, skip_flags, force_flags):
+    "Child-process entry: run one notebook with nbdev's test_nb; exit status 0 on success."
     os.environ['IN_TEST'] = '1'
     os.environ.setdefault('MPLBACKEND', 'Agg')
     from nbdev.test import test_nb
-    ok, secs = test_nb(Path(path), skip_flags=skip_flags, force_flags=force_flags, basepath=str(ROOT))
-    return ok, secs
+    ok, _ = test_nb(Path(path), skip_flags=skip_flags, force_flags=force_flags, basepath=str(ROOT))
+    sys.exit(0 if ok else 1)
+
+
+def _run_notebook(path, skip_flags, force_flags):
+    "Run one notebook in a fresh process (notebooks never share state); returns (ok, seconds, output)."
+    t0 = time.time()
+    proc = subprocess.run([sys.executable, __file__, '--one', str(path), '--skip', ' '.join(skip_flags),
+                           '--flags', ' '.join(force_flags)], cwd=ROOT, capture_output=True, text=True)
+    return proc.returncode == 0, time.time() - t0, proc.stdout + proc.stderr
 
 
 def _diff_trees(a, b, pattern):
@@ -80,7 +89,10 @@ def main():
     ap.add_argument('--flags', default='', help='space-separated test flags to run anyway (e.g. "slow")')
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--no-pytest', action='store_true')
+    ap.add_argument('--one', help=argparse.SUPPRESS)
+    ap.add_argument('--skip', default='', help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.one: return _one_notebook(args.one, args.skip.split(), args.flags.split())
 
     from nbdev.config import get_config
     skip = get_config(path=ROOT).tst_flags.split()
@@ -90,12 +102,12 @@ def main():
     t0 = time.time()
     print(f'running {len(nbs)} notebooks ({args.workers} at a time; skipping cells flagged '
           f'{sorted(set(skip) - set(force))})', flush=True)
-    with ProcessPoolExecutor(args.workers) as ex:
-        futs = {nb: ex.submit(_run_notebook, str(nb), skip, force) for nb in nbs}
+    with ThreadPoolExecutor(args.workers) as ex:
+        futs = {nb: ex.submit(_run_notebook, nb, skip, force) for nb in nbs}
         for nb, fut in futs.items():
-            try: ok, secs = fut.result()
-            except Exception as e: ok, secs = False, float('nan'); print(e, file=sys.stderr)
+            ok, secs, output = fut.result()
             print(f'  {"PASS" if ok else "FAIL"}  {nb.name:<40} {secs:6.1f} s', flush=True)
+            if not ok: print(output[-6000:], file=sys.stderr, flush=True)
             passed, failed = passed + ok, failed + (not ok)
     for name, ok, msg in check_sync_and_clean():
         print(f'  {"PASS" if ok else "FAIL"}  {name}', flush=True)
