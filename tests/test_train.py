@@ -1,0 +1,91 @@
+"""Multi-process and kill/resume tests of the trainer: they start real processes, which a notebook cannot do."""
+import json, os, signal, subprocess, sys, time
+from pathlib import Path
+
+import pytest
+import torch
+
+PY = sys.executable
+TORCHRUN = [PY, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2']
+# a short tiny run: 4 steps of a global batch of 8, checkpoint at the end, small samples
+COMMON = ['tiny', 'steps=4', 'batch_size=8', 'n_videos=16', 'ckpt_every=4', 'log_every=1', 'ema_half_life=2',
+          'sample_steps=2', 'n_samples=1', 'device=cpu', '--no-progress']
+ENV = {**os.environ, 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg'}
+
+
+def run(cmd, timeout=300):
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, timeout=timeout)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def ckpt(out):
+    return torch.load(Path(out) / 'ckpt.pt', map_location='cpu', weights_only=True)
+
+
+def max_rel_diff(a: dict, b: dict) -> float:
+    assert a.keys() == b.keys()
+    return max(((a[k].float() - b[k].float()).abs().max() / (b[k].float().abs().max() + 1e-8)).item() for k in a)
+
+
+@pytest.fixture(scope='module')
+def single(tmp_path_factory):
+    out = tmp_path_factory.mktemp('single')
+    run([PY, '-m', 'hpdm_nb.cli', 'train', *COMMON, f'out={out}'])
+    return out
+
+
+def test_ddp_two_processes_match_one(single, tmp_path):
+    "Two DDP processes with half the batch each end at the parameters of one process with the whole batch."
+    out = tmp_path / 'ddp'
+    run([*TORCHRUN, '-m', 'hpdm_nb.cli', 'train', *COMMON, f'out={out}'])
+    a, b = ckpt(out), ckpt(single)
+    assert a['world_size'] == 2 and b['world_size'] == 1 and a['step'] == b['step'] == 4
+    assert max_rel_diff(a['model'], b['model']) < 1e-4
+    assert max_rel_diff(a['ema'], b['ema']) < 1e-4
+    la = [r['loss'] for r in map(json.loads, (out / 'metrics.jsonl').read_text().splitlines())]
+    lb = [r['loss'] for r in map(json.loads, (single / 'metrics.jsonl').read_text().splitlines())]
+    assert len(la) == len(lb) == 4 and max(abs(x - y) for x, y in zip(la, lb)) < 1e-4
+
+
+def test_fsdp_checkpoint_loads_in_one_process(single, tmp_path):
+    "An FSDP run of two processes saves a full checkpoint that one process loads and samples from; it matches one process."
+    out = tmp_path / 'fsdp'
+    run([*TORCHRUN, '-m', 'hpdm_nb.cli', 'train', *COMMON, f'out={out}', 'parallel=fsdp'])
+    a, b = ckpt(out), ckpt(single)
+    assert max_rel_diff(a['model'], b['model']) < 1e-4  # LAMB's norms are of whole tensors, not shards
+    assert max_rel_diff(a['ema'], b['ema']) < 1e-4  # the EMA of each shard is the EMA of the whole
+    proc = run([PY, '-m', 'hpdm_nb.cli', 'sample', str(out), '--n', '2', '--steps', '2', '--no-progress'])
+    assert (out / 'samples' / 'samples.mp4').stat().st_size > 0, proc.stdout
+    # and it resumes in one process
+    run([PY, '-m', 'hpdm_nb.cli', 'train', *[c for c in COMMON if not c.startswith('steps=')], 'steps=6', f'out={out}'])
+    assert ckpt(out)['step'] == 6 and ckpt(out)['world_size'] == 1
+
+
+def _losses(out):
+    return {r['step']: r['loss'] for r in map(json.loads, (Path(out) / 'metrics.jsonl').read_text().splitlines())}
+
+
+def test_killed_run_resumes_on_the_same_curve(tmp_path):
+    "A run killed with SIGKILL and restarted with the same command logs the losses of an uninterrupted run."
+    args = ['tiny', 'steps=30', 'batch_size=4', 'n_videos=16', 'ckpt_every=5', 'log_every=1', 'sample_steps=2',
+            'n_samples=1', 'device=cpu', '--no-progress']
+    ref = tmp_path / 'ref'
+    run([PY, '-m', 'hpdm_nb.cli', 'train', *args, f'out={ref}'])
+    out = tmp_path / 'killed'
+    cmd = [PY, '-m', 'hpdm_nb.cli', 'train', *args, f'out={out}']
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline:  # kill it somewhere after its second checkpoint
+        m = out / 'metrics.jsonl'
+        if m.exists() and len(m.read_text().splitlines()) >= 13: break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL); proc.wait()
+    killed_at = max(_losses(out))
+    assert 10 <= killed_at < 30, killed_at
+    assert ckpt(out)['step'] in (10, 15)  # the last good checkpoint survived
+    run(cmd)  # the same command again
+    got, want = _losses(out), _losses(ref)
+    assert sorted(got) == sorted(want) == list(range(1, 31))
+    assert max(abs(got[s] - want[s]) for s in want) < 1e-6
+    assert not list(out.glob('.ckpt.pt.tmp-*'))  # no temporary files left behind
