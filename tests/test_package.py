@@ -19,21 +19,24 @@ def test_module_imports_in_fresh_process(module):
 
 
 def test_demo_end_to_end(tmp_path):
-    "The main job's console script runs, writes every file it reports, and samples the requested classes."
+    "The main job's console script trains, samples, writes every file it reports, and says where they are."
     out = tmp_path / 'demo'
-    proc = subprocess.run([DEMO, '--out', str(out), '--n-train', '8', '--n-samples', '4', '--size', '8', '32', '32',
-                           '--steps', '16', '--no-progress'], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
+    proc = subprocess.run([DEMO, '--preset', 'tiny', '--out', str(out), 'steps=6', 'n_videos=16', '--n-samples', '2',
+                           '--sample-steps', '4', '--no-progress'], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / 'summary.json').read_text())
     for path in summary['files'].values(): assert Path(path).stat().st_size > 0, path
-    assert summary['class_match'] == 1.0
+    assert summary['step'] == 6
     assert 'outputs in' in proc.stdout
+    samples = __import__('torch').load(summary['files']['tensor'])
+    assert samples.shape == (2, 3, 8, 16, 16) and samples.isfinite().all()
 
 
-def test_demo_rejects_bad_size(tmp_path):
-    "A size the pyramid cannot use fails before any work, with a message that says what would be right."
-    proc = subprocess.run([DEMO, '--out', str(tmp_path), '--size', '8', '30', '32'], capture_output=True, text=True)
-    assert proc.returncode == 2 and 'multiple of 4' in proc.stderr
+def test_demo_rejects_bad_settings(tmp_path):
+    "A setting that cannot work fails before any work, with a message that says what would be right."
+    for bad, want in [('patch=3,8,8', 'power of two'), ('stpes=5', 'did you mean steps'), ('lr=fast', 'expected a float')]:
+        proc = subprocess.run([DEMO, '--preset', 'tiny', '--out', str(tmp_path / 'x'), bad], capture_output=True, text=True)
+        assert proc.returncode == 2 and want in proc.stderr, (bad, proc.stderr)
     assert not any(tmp_path.iterdir())
 
 

@@ -25,11 +25,16 @@ def _one_notebook(path, skip_flags, force_flags):
     sys.exit(0 if ok else 1)
 
 
+THREADS = '1'  # set in main(): the cores each notebook process may use
+
+
 def _run_notebook(path, skip_flags, force_flags):
     "Run one notebook in a fresh process (notebooks never share state); returns (ok, seconds, output)."
     t0 = time.time()
+    # notebooks run side by side: each gets its share of the cores (oversubscribed OpenMP threads spin and crawl)
+    env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', THREADS)}
     proc = subprocess.run([sys.executable, __file__, '--one', str(path), '--skip', ' '.join(skip_flags),
-                           '--flags', ' '.join(force_flags)], cwd=ROOT, capture_output=True, text=True)
+                           '--flags', ' '.join(force_flags)], cwd=ROOT, capture_output=True, text=True, env=env)
     return proc.returncode == 0, time.time() - t0, proc.stdout + proc.stderr
 
 
@@ -98,6 +103,8 @@ def main():
     skip = get_config(path=ROOT).tst_flags.split()
     force = args.flags.split()
     nbs = sorted((ROOT / 'nbs').glob(args.glob))
+    global THREADS
+    THREADS = str(max(1, (os.cpu_count() or 1) // max(1, args.workers)))
     passed = failed = 0
     t0 = time.time()
     print(f'running {len(nbs)} notebooks ({args.workers} at a time; skipping cells flagged '
