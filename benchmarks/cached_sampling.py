@@ -28,8 +28,8 @@ def main():
     torch.manual_seed(0)
     base = get_config(a.config)
     t, h, w = base.patch
-    cfg = get_config(a.config, n_levels=a.levels, target=(t * 2 ** (a.levels - 1), h * 2 ** (a.levels - 1), w * 2 ** (a.levels - 1)),
-                     levels_per_block='adaptive' if a.levels <= base.n_blocks else base.levels_per_block)
+    f = 2 ** (a.levels - 1)
+    cfg = get_config(a.config, n_levels=a.levels, target=(t * f, h * f, w * f), levels_per_block='adaptive')
     model = HPDM(cfg).eval()
     with torch.no_grad():  # an untrained model outputs zeros (zero-initialised output layer): randomise it and the
         torch.nn.init.normal_(model.detokenizer.proj.weight, std=0.1)  # fusions, so that the modes' equality means something
