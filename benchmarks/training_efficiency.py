@@ -71,15 +71,23 @@ def peak_memory(cfg_dict, batch, device, steps=2) -> float:
     return json.loads(out.stdout.strip().splitlines()[-1])['mib']
 
 
+def peak_rss_kib() -> int:
+    "This process's peak resident memory in KiB: VmHWM on Linux (ru_maxrss would include the parent's peak, inherited across exec)."
+    try:
+        with open('/proc/self/status') as f:
+            return next(int(l.split()[1]) for l in f if l.startswith('VmHWM:'))
+    except (OSError, StopIteration):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def child(spec):
     "Subprocess: build the model and data, note the peak resident memory, run the steps, report the growth."
     from hpdm_nb.rin import HPDMConfig
     torch.set_num_threads(1)
     st = Step(HPDMConfig.from_dict(spec['cfg']), spec['batch'], 'cpu')
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_kib()
     for _ in range(spec['steps']): st()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps(dict(mib=(after - before) / 1024)))  # ru_maxrss is in KiB on Linux
+    print(json.dumps(dict(mib=(peak_rss_kib() - before) / 1024)))
 
 
 def interleaved(steps: dict, repeats: int) -> dict:
