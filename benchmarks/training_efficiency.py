@@ -28,8 +28,11 @@ def configs(size: int, base='workshop'):
     b = get_config(base)
     f = 2 ** size
     target = tuple(n * f for n in b.patch)
-    hpdm = replace(get_config(base, target=target, n_levels=size + 1, levels_per_block='adaptive'), name=f'hpdm-{size + 1}lv')
-    full = replace(get_config(base, target=target, patch=target, n_levels=1, levels_per_block='adaptive'), name='full-res')
+    # self-conditioning as in the paper (the workshop preset turns it off to fit its ten minutes)
+    hpdm = replace(get_config(base, target=target, n_levels=size + 1, levels_per_block='adaptive', self_cond_prob=0.9),
+                   name=f'hpdm-{size + 1}lv')
+    full = replace(get_config(base, target=target, patch=target, n_levels=1, levels_per_block='adaptive',
+                              self_cond_prob=0.9), name='full-res')
     return hpdm, full
 
 

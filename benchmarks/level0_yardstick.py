@@ -1,0 +1,166 @@
+"""How many training steps does a transformer diffusion model need before it draws coherent MovingShapes?
+
+A yardstick for the workshop's coarsest level, independent of HPDM: a plain DiT (adaLN-zero blocks, full
+self-attention among all tokens, learned positions) trained on the built-in data at level-0 resolution with the same
+EDM loss, noise distribution, optimiser and sampler as `hpdm_train workshop`. It prints, at every `--sample-at` step:
+
+- the denoising error per noise level, next to the error of the ideal class-conditional denoiser of the training set
+  (the posterior mean over its videos, `hpdm_nb.diffusion.GaussianMixture`); where the two part tells which noise
+  levels the network has not learnt yet;
+- sample statistics against the training data's: objects per frame (connected foreground regions; every training
+  frame has exactly one), the foreground's share of a frame, and how much consecutive frames' foregrounds overlap
+  (IoU; a moving object keeps part of it, fragments that jump keep little);
+
+and writes a frame sheet of 8 class-conditional samples per `--sample-at` step to `--out`.
+
+Usage: python benchmarks/level0_yardstick.py [--steps 1000] [--sample-at 250,500,1000] [--tokens 2,4,4] [--lr 1e-3]
+           [--radius 0.14,0.22] [--spin 1] [--pool 2] [--threads 1] [--out runs/yardstick]
+"""
+import argparse, math, time
+from pathlib import Path
+import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
+from scipy import ndimage
+import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+from hpdm_nb.rin import patchify, unpatchify
+from hpdm_nb.diffusion import edm_scalings, append_dims, sample_sigmas, get_sigmas_karras, generate, GaussianMixture
+from hpdm_nb.data import MovingShapes
+from hpdm_nb.train import MemoryDataset
+
+
+class Block(nn.Module):
+    "Transformer block with adaLN-zero: the noise/class vector shifts, scales and gates attention and MLP."
+    def __init__(self, d, heads=4):
+        super().__init__()
+        self.heads = heads
+        self.n1, self.n2 = nn.LayerNorm(d, elementwise_affine=False), nn.LayerNorm(d, elementwise_affine=False)
+        self.qkv, self.o = nn.Linear(d, 3 * d), nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, 4 * d), nn.GELU(), nn.Linear(4 * d, d))
+        self.ada = nn.Linear(d, 6 * d)
+        nn.init.zeros_(self.ada.weight); nn.init.zeros_(self.ada.bias)
+
+    def forward(self, x, c):
+        sh1, sc1, g1, sh2, sc2, g2 = self.ada(F.silu(c))[:, None].chunk(6, -1)
+        split = lambda t: t.unflatten(-1, (self.heads, -1)).transpose(1, 2)
+        q, k, v = self.qkv(self.n1(x) * (1 + sc1) + sh1).chunk(3, -1)
+        x = x + g1 * self.o(F.scaled_dot_product_attention(split(q), split(k), split(v)).transpose(1, 2).flatten(2))
+        return x + g2 * self.mlp(self.n2(x) * (1 + sc2) + sh2)
+
+
+class DiT(nn.Module):
+    "The yardstick: patch embedding, learned positions, adaLN-zero blocks, zero-initialised output."
+    def __init__(self, shape, tokens, n_classes, d=128, depth=4):
+        super().__init__()
+        self.shape, self.tokens = tuple(shape), tuple(tokens)
+        tv, n = 3 * math.prod(tokens), math.prod(s // t for s, t in zip(shape, tokens))
+        self.embed, self.pos = nn.Linear(tv, d), nn.Parameter(torch.randn(n, d) * 0.02)
+        self.freqs = nn.Parameter(torch.randn(d // 2), requires_grad=False)
+        self.noise_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.label = nn.Embedding(n_classes, d)
+        self.blocks = nn.ModuleList([Block(d) for _ in range(depth)])
+        self.norm, self.ada, self.out = nn.LayerNorm(d, elementwise_affine=False), nn.Linear(d, 2 * d), nn.Linear(d, tv)
+        for m in (self.ada, self.out): nn.init.zeros_(m.weight); nn.init.zeros_(m.bias)
+
+    def forward(self, x, c_noise, labels):
+        ang = c_noise.reshape(-1, 1) * self.freqs * 2 * math.pi
+        c = self.noise_mlp(torch.cat([ang.sin(), ang.cos()], -1)) + self.label(labels)
+        h = self.embed(patchify(x, self.tokens)) + self.pos
+        for b in self.blocks: h = b(h, c)
+        shift, scale = self.ada(F.silu(c))[:, None].chunk(2, -1)
+        return unpatchify(self.out(self.norm(h) * (1 + scale) + shift), self.shape, self.tokens)
+
+    def denoise(self, y, sigma, labels, sigma_data=1.0):
+        c_skip, c_out, c_in, c_noise = [append_dims(c, y.ndim) for c in edm_scalings(sigma, sigma_data)]
+        return c_skip * y + c_out * self(c_in * y, c_noise.flatten(), labels)
+
+
+def foreground(videos, background=-0.8, thresh=0.25):
+    "Foreground masks `N,T,H,W`: pixels whose colour is far from the background grey."
+    return ((videos - background).abs().amax(1) > thresh).numpy()
+
+
+def object_stats(videos):
+    "Objects per frame (connected foreground regions of 2+ pixels), foreground share of a frame, IoU of consecutive frames."
+    m = foreground(videos)
+    counts = [sum(int(s) >= 2 for s in np.bincount(ndimage.label(f)[0].ravel())[1:]) for v in m for f in v]
+    inter = (m[:, 1:] & m[:, :-1]).sum((2, 3)); union = (m[:, 1:] | m[:, :-1]).sum((2, 3))
+    iou = inter[union > 0] / union[union > 0]
+    return dict(objects=float(np.mean(counts)), one=float(np.mean(np.array(counts) == 1)), area=float(m.mean()),
+                iou=float(iou.mean()) if len(iou) else 0.0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--steps', type=int, default=1000)
+    ap.add_argument('--sample-at', default='250,500,1000', help='steps at which to evaluate and sample')
+    ap.add_argument('--tokens', default='2,4,4', help='pixels per token (t,h,w); the workshop uses 2,4,4')
+    ap.add_argument('--pool', type=int, default=2, help='downsampling of the 16x32x32 videos (2: the workshop level 0)')
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--batch', type=int, default=32)
+    ap.add_argument('--n-videos', type=int, default=2048)
+    ap.add_argument('--radius', default='0.14,0.22', help='object radius range (MovingShapes)')
+    ap.add_argument('--spin', type=float, default=1.0)
+    ap.add_argument('--p-mean', type=float, default=-1.2)
+    ap.add_argument('--p-std', type=float, default=1.2)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--out', default='runs/yardstick')
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads); torch.manual_seed(0)
+    out = Path(a.out); out.mkdir(parents=True, exist_ok=True)
+    radius = tuple(float(v) for v in a.radius.split(','))
+    ds = MemoryDataset(MovingShapes(a.n_videos, size=(16, 32, 32), seed=0, radius=radius, spin=a.spin), progress=True)
+    V = F.avg_pool3d(ds.videos.float() / 127.5 - 1, a.pool); L = ds.labels.long(); n_classes = int(L.max()) + 1
+    shape, tokens = tuple(V.shape[2:]), tuple(int(v) for v in a.tokens.split(','))
+    at = sorted({int(s) for s in a.sample_at.split(',')} | {a.steps})
+    ref = object_stats(V[:256])
+    print(f'data {tuple(V.shape)}; objects per frame {ref["objects"]:.2f} (exactly one: {ref["one"]:.0%}), '
+          f'foreground {ref["area"]:.0%} of a frame, consecutive-frame IoU {ref["iou"]:.2f}')
+
+    net = DiT(shape, tokens, n_classes)
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    warm = 50  # warm-up, then cosine to a tenth of the peak, as the workshop preset
+    sch = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * (0.1 + 0.45 * (1 + math.cos(math.pi * s / a.steps))))
+    ideal = GaussianMixture(torch.ones(len(V)), V.flatten(1), 0.0).class_denoiser(L)
+    g, t0 = torch.Generator().manual_seed(0), time.time()
+    print(f'DiT {sum(p.numel() for p in net.parameters()) / 1e6:.2f}M parameters, {math.prod(s // t for s, t in zip(shape, tokens))} tokens')
+    for step in range(1, a.steps + 1):
+        idx = torch.randint(0, len(V), (a.batch,), generator=g)
+        x0, lab = V[idx], L[idx]
+        sig = sample_sigmas(a.batch, a.p_mean, a.p_std, g)
+        c_skip, c_out, c_in, c_noise = [append_dims(c, 5) for c in edm_scalings(sig, 1.0)]
+        y = x0 + append_dims(sig, 5) * torch.randn(x0.shape, generator=g)
+        loss = (net(c_in * y, c_noise.flatten(), lab) - (x0 - c_skip * y) / c_out).pow(2).mean()
+        opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0); opt.step(); sch.step()
+        if step not in at: continue
+        net.eval()
+        with torch.no_grad():
+            ge = torch.Generator().manual_seed(1); ev = torch.randint(0, len(V), (64,), generator=ge)
+            errs = []
+            for s in (0.3, 1.0, 2.0, 5.0, 10.0):
+                y = V[ev] + s * torch.randn(V[ev].shape, generator=ge)
+                sg = torch.full((64,), s)
+                errs.append((s, (net.denoise(y, sg, L[ev]) - V[ev]).pow(2).mean().item(),
+                             (ideal(y.flatten(1), sg, L[ev]).view_as(y).float() - V[ev]).pow(2).mean().item()))
+            lab = torch.arange(8) % n_classes
+            den = lambda y, s: net.denoise(y, s, lab)
+            smp = generate(den, (8, 3) + shape, get_sigmas_karras(64), 'heun', generator=torch.Generator().manual_seed(0),
+                           s_churn=40, s_tmin=0.05, s_tmax=50, s_noise=1.003).clamp(-1, 1)
+        net.train()
+        st = object_stats(smp)
+        print(f'step {step:6d} ({time.time() - t0:5.0f} s)  loss {loss.item():.3f}  denoising MSE net/ideal: '
+              + '  '.join(f'σ={s:g} {e:.3f}/{i:.3f}' for s, e, i in errs)
+              + f'\n             samples: objects per frame {st["objects"]:.2f} (exactly one: {st["one"]:.0%}), '
+              f'foreground {st["area"]:.0%}, consecutive-frame IoU {st["iou"]:.2f}', flush=True)
+        T = shape[0]
+        fig, ax = plt.subplots(8, T, figsize=(1.1 * T, 9.5), squeeze=False)
+        for i in range(8):
+            for t in range(T):
+                ax[i, t].imshow(((smp[i, :, t].permute(1, 2, 0) + 1) / 2).clamp(0, 1)); ax[i, t].set_xticks([]); ax[i, t].set_yticks([])
+            ax[i, 0].set_ylabel(f'class {int(lab[i])}')
+        for t in range(T): ax[-1, t].set_xlabel(f'frame {t}')
+        fig.suptitle(f'DiT yardstick, {"x".join(map(str, shape))} with {"x".join(map(str, tokens))} tokens, step {step}')
+        fig.savefig(out / f'samples_step{step}.png', dpi=60); plt.close(fig)
+    print(f'frame sheets in {out.resolve()}')
+
+
+if __name__ == '__main__':
+    main()
