@@ -7,9 +7,9 @@ EDM loss, noise distribution, optimiser and sampler as `hpdm_train workshop`. It
 - the denoising error per noise level, next to the error of the ideal class-conditional denoiser of the training set
   (the posterior mean over its videos, `hpdm_nb.diffusion.GaussianMixture`); where the two part tells which noise
   levels the network has not learnt yet;
-- sample statistics against the training data's: objects per frame (connected foreground regions; every training
-  frame has exactly one), the foreground's share of a frame, and how much consecutive frames' foregrounds overlap
-  (IoU; a moving object keeps part of it, fragments that jump keep little);
+- sample statistics against the training data's (`hpdm_nb.data.object_stats`): objects per frame (connected
+  foreground regions; every training frame has exactly one), the foreground's share of a frame, and how much
+  consecutive frames' foregrounds overlap (IoU; a moving object keeps part of it, fragments that jump keep little);
 
 and writes a frame sheet of 8 class-conditional samples per `--sample-at` step to `--out`.
 
@@ -18,12 +18,11 @@ Usage: python benchmarks/level0_yardstick.py [--steps 1000] [--sample-at 250,500
 """
 import argparse, math, time
 from pathlib import Path
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from scipy import ndimage
+import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
 from hpdm_nb.rin import patchify, unpatchify
 from hpdm_nb.diffusion import edm_scalings, append_dims, sample_sigmas, get_sigmas_karras, generate, GaussianMixture
-from hpdm_nb.data import MovingShapes
+from hpdm_nb.data import MovingShapes, object_stats
 from hpdm_nb.train import MemoryDataset
 
 
@@ -73,21 +72,6 @@ class DiT(nn.Module):
         return c_skip * y + c_out * self(c_in * y, c_noise.flatten(), labels)
 
 
-def foreground(videos, background=-0.8, thresh=0.25):
-    "Foreground masks `N,T,H,W`: pixels whose colour is far from the background grey."
-    return ((videos - background).abs().amax(1) > thresh).numpy()
-
-
-def object_stats(videos):
-    "Objects per frame (connected foreground regions of 2+ pixels), foreground share of a frame, IoU of consecutive frames."
-    m = foreground(videos)
-    counts = [sum(int(s) >= 2 for s in np.bincount(ndimage.label(f)[0].ravel())[1:]) for v in m for f in v]
-    inter = (m[:, 1:] & m[:, :-1]).sum((2, 3)); union = (m[:, 1:] | m[:, :-1]).sum((2, 3))
-    iou = inter[union > 0] / union[union > 0]
-    return dict(objects=float(np.mean(counts)), one=float(np.mean(np.array(counts) == 1)), area=float(m.mean()),
-                iou=float(iou.mean()) if len(iou) else 0.0)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--steps', type=int, default=1000)
@@ -112,8 +96,8 @@ def main():
     shape, tokens = tuple(V.shape[2:]), tuple(int(v) for v in a.tokens.split(','))
     at = sorted({int(s) for s in a.sample_at.split(',')} | {a.steps})
     ref = object_stats(V[:256])
-    print(f'data {tuple(V.shape)}; objects per frame {ref["objects"]:.2f} (exactly one: {ref["one"]:.0%}), '
-          f'foreground {ref["area"]:.0%} of a frame, consecutive-frame IoU {ref["iou"]:.2f}')
+    print(f'data {tuple(V.shape)}; objects per frame {ref["objects_per_frame"]:.2f} (exactly one: {ref["one_object"]:.0%}), '
+          f'foreground {ref["foreground"]:.0%} of a frame, consecutive-frame IoU {ref["frame_iou"]:.2f}')
 
     net = DiT(shape, tokens, n_classes)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.99), weight_decay=0.01)
@@ -148,8 +132,8 @@ def main():
         st = object_stats(smp)
         print(f'step {step:6d} ({time.time() - t0:5.0f} s)  loss {loss.item():.3f}  denoising MSE net/ideal: '
               + '  '.join(f'σ={s:g} {e:.3f}/{i:.3f}' for s, e, i in errs)
-              + f'\n             samples: objects per frame {st["objects"]:.2f} (exactly one: {st["one"]:.0%}), '
-              f'foreground {st["area"]:.0%}, consecutive-frame IoU {st["iou"]:.2f}', flush=True)
+              + f'\n             samples: objects per frame {st["objects_per_frame"]:.2f} (exactly one: {st["one_object"]:.0%}), '
+              f'foreground {st["foreground"]:.0%}, consecutive-frame IoU {st["frame_iou"]:.2f}', flush=True)
         T = shape[0]
         fig, ax = plt.subplots(8, T, figsize=(1.1 * T, 9.5), squeeze=False)
         for i in range(8):
