@@ -20,10 +20,10 @@ import argparse, math, time
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-from hpdm_nb.rin import patchify, unpatchify
-from hpdm_nb.diffusion import edm_scalings, append_dims, sample_sigmas, get_sigmas_karras, generate, GaussianMixture
+from hpdm_nb.rin import patchify, unpatchify, modulate
+from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras, generate, GaussianMixture
 from hpdm_nb.data import MovingShapes, object_stats
-from hpdm_nb.train import MemoryDataset
+from hpdm_nb.train import MemoryDataset, warmup_cosine
 
 
 class Block(nn.Module):
@@ -40,9 +40,9 @@ class Block(nn.Module):
     def forward(self, x, c):
         sh1, sc1, g1, sh2, sc2, g2 = self.ada(F.silu(c))[:, None].chunk(6, -1)
         split = lambda t: t.unflatten(-1, (self.heads, -1)).transpose(1, 2)
-        q, k, v = self.qkv(self.n1(x) * (1 + sc1) + sh1).chunk(3, -1)
+        q, k, v = self.qkv(modulate(self.n1(x), sh1, sc1)).chunk(3, -1)
         x = x + g1 * self.o(F.scaled_dot_product_attention(split(q), split(k), split(v)).transpose(1, 2).flatten(2))
-        return x + g2 * self.mlp(self.n2(x) * (1 + sc2) + sh2)
+        return x + g2 * self.mlp(modulate(self.n2(x), sh2, sc2))
 
 
 class DiT(nn.Module):
@@ -65,11 +65,7 @@ class DiT(nn.Module):
         h = self.embed(patchify(x, self.tokens)) + self.pos
         for b in self.blocks: h = b(h, c)
         shift, scale = self.ada(F.silu(c))[:, None].chunk(2, -1)
-        return unpatchify(self.out(self.norm(h) * (1 + scale) + shift), self.shape, self.tokens)
-
-    def denoise(self, y, sigma, labels, sigma_data=1.0):
-        c_skip, c_out, c_in, c_noise = [append_dims(c, y.ndim) for c in edm_scalings(sigma, sigma_data)]
-        return c_skip * y + c_out * self(c_in * y, c_noise.flatten(), labels)
+        return unpatchify(self.out(modulate(self.norm(h), shift, scale)), self.shape, self.tokens)
 
 
 def main():
@@ -100,9 +96,9 @@ def main():
           f'foreground {ref["foreground"]:.0%} of a frame, consecutive-frame IoU {ref["frame_iou"]:.2f}')
 
     net = DiT(shape, tokens, n_classes)
+    den = Denoiser(net, sigma_data=1.0)  # EDM around the DiT, as HPDM's workshop model (sigma_data 1, no input scaling)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.99), weight_decay=0.01)
-    warm = 50  # warm-up, then cosine to a tenth of the peak, as the workshop preset
-    sch = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / warm) * (0.1 + 0.45 * (1 + math.cos(math.pi * s / a.steps))))
+    sch = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, 50, a.steps, 0.1))  # the workshop preset's
     ideal = GaussianMixture(torch.ones(len(V)), V.flatten(1), 0.0).class_denoiser(L)
     g, t0 = torch.Generator().manual_seed(0), time.time()
     print(f'DiT {sum(p.numel() for p in net.parameters()) / 1e6:.2f}M parameters, {math.prod(s // t for s, t in zip(shape, tokens))} tokens')
@@ -110,9 +106,7 @@ def main():
         idx = torch.randint(0, len(V), (a.batch,), generator=g)
         x0, lab = V[idx], L[idx]
         sig = sample_sigmas(a.batch, a.p_mean, a.p_std, g)
-        c_skip, c_out, c_in, c_noise = [append_dims(c, 5) for c in edm_scalings(sig, 1.0)]
-        y = x0 + append_dims(sig, 5) * torch.randn(x0.shape, generator=g)
-        loss = (net(c_in * y, c_noise.flatten(), lab) - (x0 - c_skip * y) / c_out).pow(2).mean()
+        loss = den.loss(x0, sig, torch.randn(x0.shape, generator=g), labels=lab).mean()
         opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0); opt.step(); sch.step()
         if step not in at: continue
         net.eval()
@@ -122,11 +116,10 @@ def main():
             for s in (0.3, 1.0, 2.0, 5.0, 10.0):
                 y = V[ev] + s * torch.randn(V[ev].shape, generator=ge)
                 sg = torch.full((64,), s)
-                errs.append((s, (net.denoise(y, sg, L[ev]) - V[ev]).pow(2).mean().item(),
+                errs.append((s, (den(y, sg, labels=L[ev]) - V[ev]).pow(2).mean().item(),
                              (ideal(y.flatten(1), sg, L[ev]).view_as(y).float() - V[ev]).pow(2).mean().item()))
             lab = torch.arange(8) % n_classes
-            den = lambda y, s: net.denoise(y, s, lab)
-            smp = generate(den, (8, 3) + shape, get_sigmas_karras(64), 'heun', generator=torch.Generator().manual_seed(0),
+            smp = generate(lambda y, s: den(y, s, labels=lab), (8, 3) + shape, get_sigmas_karras(64), 'heun', generator=torch.Generator().manual_seed(0),
                            s_churn=40, s_tmin=0.05, s_tmax=50, s_noise=1.003).clamp(-1, 1)
         net.train()
         st = object_stats(smp)
