@@ -22,7 +22,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
 from hpdm_nb.rin import patchify, unpatchify, modulate
 from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras, generate, GaussianMixture
-from hpdm_nb.data import MovingShapes, object_stats
+from hpdm_nb.data import MovingShapes, object_stats, frame_sheet
 from hpdm_nb.train import MemoryDataset, warmup_cosine
 
 
@@ -127,14 +127,8 @@ def main():
               + '  '.join(f'σ={s:g} {e:.3f}/{i:.3f}' for s, e, i in errs)
               + f'\n             samples: objects per frame {st["objects_per_frame"]:.2f} (exactly one: {st["one_object"]:.0%}), '
               f'foreground {st["foreground"]:.0%}, consecutive-frame IoU {st["frame_iou"]:.2f}', flush=True)
-        T = shape[0]
-        fig, ax = plt.subplots(8, T, figsize=(1.1 * T, 9.5), squeeze=False)
-        for i in range(8):
-            for t in range(T):
-                ax[i, t].imshow(((smp[i, :, t].permute(1, 2, 0) + 1) / 2).clamp(0, 1)); ax[i, t].set_xticks([]); ax[i, t].set_yticks([])
-            ax[i, 0].set_ylabel(f'class {int(lab[i])}')
-        for t in range(T): ax[-1, t].set_xlabel(f'frame {t}')
-        fig.suptitle(f'DiT yardstick, {"x".join(map(str, shape))} with {"x".join(map(str, tokens))} tokens, step {step}')
+        fig = frame_sheet(smp, n_frames=shape[0], row_titles=[f'class {int(c)}' for c in lab],
+                          title=f'DiT yardstick, {"x".join(map(str, shape))} with {"x".join(map(str, tokens))} tokens, step {step}')
         fig.savefig(out / f'samples_step{step}.png', dpi=60); plt.close(fig)
     print(f'frame sheets in {out.resolve()}')
 
