@@ -1,8 +1,15 @@
 """How many training steps does a transformer diffusion model need before it draws coherent MovingShapes?
 
-A yardstick for the workshop's coarsest level, independent of HPDM: a plain DiT (adaLN-zero blocks, full
-self-attention among all tokens, learned positions) trained on the built-in data at level-0 resolution with the same
-EDM loss, noise distribution, optimiser and sampler as `hpdm_train workshop`. It prints, at every `--sample-at` step:
+A yardstick for the workshop's coarsest level. One of three networks is trained on the built-in data at level-0
+resolution, with the same EDM loss, noise distribution, optimiser and sampler as `hpdm_train workshop`:
+
+- `--model dit` (default), independent of HPDM: a plain DiT (adaLN-zero blocks, full self-attention among all tokens,
+  learned positions);
+- `--model rin`: HPDM's own backbone in the workshop configuration, on a one-level pyramid whose only patch is the
+  level-0 video (so the comparison with the DiT isolates the backbone from the pyramid);
+- `--model unet`: a small 3D convolutional U-Net, the locality prior that transformers must learn.
+
+It prints, at every `--sample-at` step:
 
 - the denoising error per noise level, next to the error of the ideal class-conditional denoiser of the training set
   (the posterior mean over its videos, `hpdm_nb.diffusion.GaussianMixture`); where the two part tells which noise
@@ -13,10 +20,11 @@ EDM loss, noise distribution, optimiser and sampler as `hpdm_train workshop`. It
 
 and writes a frame sheet of 8 class-conditional samples per `--sample-at` step to `--out`.
 
-Usage: python benchmarks/level0_yardstick.py [--steps 1000] [--sample-at 250,500,1000] [--tokens 2,4,4] [--lr 1e-3]
-           [--radius 0.14,0.22] [--spin 1] [--pool 2] [--threads 1] [--out runs/yardstick]
+Usage: python benchmarks/level0_yardstick.py [--model dit] [--steps 1000] [--sample-at 250,500,1000] [--tokens 2,4,4]
+           [--lr 1e-3] [--batch 32] [--n-videos 2048] [--p-mean -1.2 --p-std 1.2] [--pos-scale 0.02]
+           [--rin key=value,...] [--radius 0.14,0.22] [--spin 1] [--pool 2] [--threads 1] [--out runs/yardstick]
 """
-import argparse, math, time
+import argparse, ast, math, time
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
@@ -24,6 +32,9 @@ from hpdm_nb.rin import patchify, unpatchify, modulate
 from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras, generate, GaussianMixture
 from hpdm_nb.data import MovingShapes, object_stats, frame_sheet
 from hpdm_nb.train import MemoryDataset, warmup_cosine
+from hpdm_nb.rin import get_config
+from hpdm_nb.model import HPDM
+from hpdm_nb.patches import PatchCoords, starts_to_coords
 
 
 class Block(nn.Module):
@@ -47,11 +58,11 @@ class Block(nn.Module):
 
 class DiT(nn.Module):
     "The yardstick: patch embedding, learned positions, adaLN-zero blocks, zero-initialised output."
-    def __init__(self, shape, tokens, n_classes, d=128, depth=4):
+    def __init__(self, shape, tokens, n_classes, d=128, depth=4, pos_scale=0.02):
         super().__init__()
         self.shape, self.tokens = tuple(shape), tuple(tokens)
         tv, n = 3 * math.prod(tokens), math.prod(s // t for s, t in zip(shape, tokens))
-        self.embed, self.pos = nn.Linear(tv, d), nn.Parameter(torch.randn(n, d) * 0.02)
+        self.embed, self.pos = nn.Linear(tv, d), nn.Parameter(torch.randn(n, d) * pos_scale)
         self.freqs = nn.Parameter(torch.randn(d // 2), requires_grad=False)
         self.noise_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
         self.label = nn.Embedding(n_classes, d)
@@ -68,6 +79,59 @@ class DiT(nn.Module):
         return unpatchify(self.out(modulate(self.norm(h), shift, scale)), self.shape, self.tokens)
 
 
+class RINLevel0(nn.Module):
+    "HPDM's own backbone (the workshop configuration) on a one-level pyramid whose patch is the whole level-0 video."
+    def __init__(self, shape, n_classes, **overrides):
+        super().__init__()
+        cfg = get_config('workshop', target=tuple(shape), patch=tuple(shape), n_levels=1, levels_per_block='adaptive',
+                         n_classes=n_classes, **overrides)
+        self.hpdm = HPDM(cfg)
+        self.coords = starts_to_coords(cfg.pyramid, torch.zeros(1, 1, 3, dtype=torch.long))[0]
+
+    def forward(self, x, c_noise, labels):
+        B = x.shape[0]
+        co = PatchCoords(self.coords.scale.expand(B, -1), self.coords.offset.expand(B, -1))
+        return self.hpdm.backbone([x], [c_noise.reshape(-1)], [co], labels)[0][0]
+
+
+class ResBlock(nn.Module):
+    "Two 3x3x3 convolutions with GroupNorm and SiLU; the noise/class vector is added between them."
+    def __init__(self, c_in, c_out, d):
+        super().__init__()
+        self.n1, self.c1 = nn.GroupNorm(8, c_in), nn.Conv3d(c_in, c_out, 3, padding=1)
+        self.n2, self.c2, self.emb = nn.GroupNorm(8, c_out), nn.Conv3d(c_out, c_out, 3, padding=1), nn.Linear(d, c_out)
+        self.skip = nn.Conv3d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
+
+    def forward(self, x, c):
+        h = self.c1(F.silu(self.n1(x))) + self.emb(c)[:, :, None, None, None]
+        return self.skip(x) + self.c2(F.silu(self.n2(h)))
+
+
+class UNet(nn.Module):
+    "A small 3D convolutional U-Net (3 resolutions): the locality prior transformers lack, as a second reference."
+    def __init__(self, n_classes, d=128, ch=(32, 64, 96)):
+        super().__init__()
+        self.freqs = nn.Parameter(torch.randn(d // 2), requires_grad=False)
+        self.noise_mlp, self.label = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d)), nn.Embedding(n_classes, d)
+        self.inp = nn.Conv3d(3, ch[0], 3, padding=1)
+        self.down = nn.ModuleList([ResBlock(ch[0], ch[0], d), ResBlock(ch[0], ch[1], d), ResBlock(ch[1], ch[2], d)])
+        self.mid = ResBlock(ch[2], ch[2], d)
+        self.up = nn.ModuleList([ResBlock(2 * ch[2], ch[1], d), ResBlock(2 * ch[1], ch[0], d), ResBlock(2 * ch[0], ch[0], d)])
+        self.out = nn.Conv3d(ch[0], 3, 3, padding=1)
+        nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
+
+    def forward(self, x, c_noise, labels):
+        ang = c_noise.reshape(-1, 1) * self.freqs * 2 * math.pi
+        c = F.silu(self.noise_mlp(torch.cat([ang.sin(), ang.cos()], -1)) + self.label(labels))
+        skips, h = [], self.inp(x)
+        for i, blk in enumerate(self.down):
+            h = blk(h if i == 0 else F.avg_pool3d(h, 2), c); skips.append(h)
+        h = self.mid(h, c)
+        for i, blk in enumerate(self.up):
+            h = blk(torch.cat([h if i == 0 else F.interpolate(h, scale_factor=2), skips.pop()], 1), c)
+        return self.out(F.silu(h))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--steps', type=int, default=1000)
@@ -81,6 +145,11 @@ def main():
     ap.add_argument('--spin', type=float, default=1.0)
     ap.add_argument('--p-mean', type=float, default=-1.2)
     ap.add_argument('--p-std', type=float, default=1.2)
+    ap.add_argument('--model', default='dit', choices=('dit', 'rin', 'unet'),
+                    help="dit: the plain DiT; rin: HPDM's own backbone on the level-0 video; unet: a 3D conv U-Net")
+    ap.add_argument('--pos-scale', type=float, default=0.02, help='DiT: standard deviation of the learned positions at init')
+    ap.add_argument('--rin', default='', help='rin: workshop config overrides, as key=value,key=value (Python literals)')
+    ap.add_argument('--sigma-data', type=float, default=1.0, help='EDM sigma_data (the workshop: 1)')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--out', default='runs/yardstick')
     a = ap.parse_args()
@@ -95,13 +164,15 @@ def main():
     print(f'data {tuple(V.shape)}; objects per frame {ref["objects_per_frame"]:.2f} (exactly one: {ref["one_object"]:.0%}), '
           f'foreground {ref["foreground"]:.0%} of a frame, consecutive-frame IoU {ref["frame_iou"]:.2f}')
 
-    net = DiT(shape, tokens, n_classes)
-    den = Denoiser(net, sigma_data=1.0)  # EDM around the DiT, as HPDM's workshop model (sigma_data 1, no input scaling)
+    if a.model == 'rin':
+        net = RINLevel0(shape, n_classes, **{k: ast.literal_eval(v) for k, v in (kv.split('=', 1) for kv in a.rin.split(',') if kv)})
+    else: net = UNet(n_classes) if a.model == 'unet' else DiT(shape, tokens, n_classes, pos_scale=a.pos_scale)
+    den = Denoiser(net, sigma_data=a.sigma_data)  # EDM around the network, as HPDM's workshop model (no input scaling)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.99), weight_decay=0.01)
     sch = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, 50, a.steps, 0.1))  # the workshop preset's
     ideal = GaussianMixture(torch.ones(len(V)), V.flatten(1), 0.0).class_denoiser(L)
     g, t0 = torch.Generator().manual_seed(0), time.time()
-    print(f'DiT {sum(p.numel() for p in net.parameters()) / 1e6:.2f}M parameters, {math.prod(s // t for s, t in zip(shape, tokens))} tokens')
+    print(f'{a.model} {sum(p.numel() for p in net.parameters()) / 1e6:.2f}M parameters, {math.prod(s // t for s, t in zip(shape, tokens))} tokens')
     for step in range(1, a.steps + 1):
         idx = torch.randint(0, len(V), (a.batch,), generator=g)
         x0, lab = V[idx], L[idx]
@@ -128,7 +199,7 @@ def main():
               + f'\n             samples: objects per frame {st["objects_per_frame"]:.2f} (exactly one: {st["one_object"]:.0%}), '
               f'foreground {st["foreground"]:.0%}, consecutive-frame IoU {st["frame_iou"]:.2f}', flush=True)
         fig = frame_sheet(smp, n_frames=shape[0], row_titles=[f'class {int(c)}' for c in lab],
-                          title=f'DiT yardstick, {"x".join(map(str, shape))} with {"x".join(map(str, tokens))} tokens, step {step}')
+                          title=f'{a.model} yardstick, {"x".join(map(str, shape))} with {"x".join(map(str, tokens))} tokens, step {step}')
         fig.savefig(out / f'samples_step{step}.png', dpi=60); plt.close(fig)
     print(f'frame sheets in {out.resolve()}')
 
