@@ -22,19 +22,31 @@ and writes a frame sheet of 8 class-conditional samples per `--sample-at` step t
 
 Usage: python benchmarks/level0_yardstick.py [--model dit] [--steps 1000] [--sample-at 250,500,1000] [--tokens 2,4,4]
            [--lr 1e-3] [--batch 32] [--n-videos 2048] [--p-mean -1.2 --p-std 1.2] [--pos-scale 0.02]
-           [--rin key=value,...] [--radius 0.14,0.22] [--spin 1] [--pool 2] [--threads 1] [--out runs/yardstick]
+           [--rin key=value ...] [--radius 0.14,0.22] [--spin 1] [--pool 2] [--threads 1] [--out runs/yardstick]
 """
-import argparse, ast, math, time
+import argparse, math, time
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
 from hpdm_nb.rin import patchify, unpatchify, modulate
 from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras, generate, GaussianMixture
 from hpdm_nb.data import MovingShapes, object_stats, frame_sheet
-from hpdm_nb.train import MemoryDataset, warmup_cosine
-from hpdm_nb.rin import get_config
+from hpdm_nb.train import MemoryDataset, warmup_cosine, resolve_config
 from hpdm_nb.model import HPDM
 from hpdm_nb.patches import PatchCoords, starts_to_coords
+
+
+class NoiseLabel(nn.Module):
+    "The noise level (random Fourier features of c_noise, then an MLP) plus a class embedding: one vector per sample."
+    def __init__(self, n_classes, d):
+        super().__init__()
+        self.freqs = nn.Parameter(torch.randn(d // 2), requires_grad=False)
+        self.noise_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        self.label = nn.Embedding(n_classes, d)
+
+    def forward(self, c_noise, labels):
+        ang = c_noise.reshape(-1, 1) * self.freqs * 2 * math.pi
+        return self.noise_mlp(torch.cat([ang.sin(), ang.cos()], -1)) + self.label(labels)
 
 
 class Block(nn.Module):
@@ -63,16 +75,13 @@ class DiT(nn.Module):
         self.shape, self.tokens = tuple(shape), tuple(tokens)
         tv, n = 3 * math.prod(tokens), math.prod(s // t for s, t in zip(shape, tokens))
         self.embed, self.pos = nn.Linear(tv, d), nn.Parameter(torch.randn(n, d) * pos_scale)
-        self.freqs = nn.Parameter(torch.randn(d // 2), requires_grad=False)
-        self.noise_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
-        self.label = nn.Embedding(n_classes, d)
+        self.cond = NoiseLabel(n_classes, d)
         self.blocks = nn.ModuleList([Block(d) for _ in range(depth)])
         self.norm, self.ada, self.out = nn.LayerNorm(d, elementwise_affine=False), nn.Linear(d, 2 * d), nn.Linear(d, tv)
         for m in (self.ada, self.out): nn.init.zeros_(m.weight); nn.init.zeros_(m.bias)
 
     def forward(self, x, c_noise, labels):
-        ang = c_noise.reshape(-1, 1) * self.freqs * 2 * math.pi
-        c = self.noise_mlp(torch.cat([ang.sin(), ang.cos()], -1)) + self.label(labels)
+        c = self.cond(c_noise, labels)
         h = self.embed(patchify(x, self.tokens)) + self.pos
         for b in self.blocks: h = b(h, c)
         shift, scale = self.ada(F.silu(c))[:, None].chunk(2, -1)
@@ -81,10 +90,11 @@ class DiT(nn.Module):
 
 class RINLevel0(nn.Module):
     "HPDM's own backbone (the workshop configuration) on a one-level pyramid whose patch is the whole level-0 video."
-    def __init__(self, shape, n_classes, **overrides):
+    def __init__(self, shape, n_classes, overrides=()):  # 'key=value' strings, type-checked by the library
         super().__init__()
-        cfg = get_config('workshop', target=tuple(shape), patch=tuple(shape), n_levels=1, levels_per_block='adaptive',
-                         n_classes=n_classes, **overrides)
+        size = ','.join(map(str, shape))
+        cfg, _ = resolve_config('workshop', [f'target={size}', f'patch={size}', 'n_levels=1', 'levels_per_block=adaptive',
+                                             f'n_classes={n_classes}', *overrides])
         self.hpdm = HPDM(cfg)
         self.coords = starts_to_coords(cfg.pyramid, torch.zeros(1, 1, 3, dtype=torch.long))[0]
 
@@ -111,8 +121,7 @@ class UNet(nn.Module):
     "A small 3D convolutional U-Net (3 resolutions): the locality prior transformers lack, as a second reference."
     def __init__(self, n_classes, d=128, ch=(32, 64, 96)):
         super().__init__()
-        self.freqs = nn.Parameter(torch.randn(d // 2), requires_grad=False)
-        self.noise_mlp, self.label = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d)), nn.Embedding(n_classes, d)
+        self.cond = NoiseLabel(n_classes, d)
         self.inp = nn.Conv3d(3, ch[0], 3, padding=1)
         self.down = nn.ModuleList([ResBlock(ch[0], ch[0], d), ResBlock(ch[0], ch[1], d), ResBlock(ch[1], ch[2], d)])
         self.mid = ResBlock(ch[2], ch[2], d)
@@ -121,8 +130,7 @@ class UNet(nn.Module):
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
 
     def forward(self, x, c_noise, labels):
-        ang = c_noise.reshape(-1, 1) * self.freqs * 2 * math.pi
-        c = F.silu(self.noise_mlp(torch.cat([ang.sin(), ang.cos()], -1)) + self.label(labels))
+        c = F.silu(self.cond(c_noise, labels))
         skips, h = [], self.inp(x)
         for i, blk in enumerate(self.down):
             h = blk(h if i == 0 else F.avg_pool3d(h, 2), c); skips.append(h)
@@ -148,7 +156,7 @@ def main():
     ap.add_argument('--model', default='dit', choices=('dit', 'rin', 'unet'),
                     help="dit: the plain DiT; rin: HPDM's own backbone on the level-0 video; unet: a 3D conv U-Net")
     ap.add_argument('--pos-scale', type=float, default=0.02, help='DiT: standard deviation of the learned positions at init')
-    ap.add_argument('--rin', default='', help='rin: workshop config overrides, as key=value,key=value (Python literals)')
+    ap.add_argument('--rin', nargs='*', default=[], help='rin: workshop config overrides, key=value ... (e.g. pos_gain=5)')
     ap.add_argument('--sigma-data', type=float, default=1.0, help='EDM sigma_data (the workshop: 1)')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--out', default='runs/yardstick')
@@ -165,7 +173,7 @@ def main():
           f'foreground {ref["foreground"]:.0%} of a frame, consecutive-frame IoU {ref["frame_iou"]:.2f}')
 
     if a.model == 'rin':
-        net = RINLevel0(shape, n_classes, **{k: ast.literal_eval(v) for k, v in (kv.split('=', 1) for kv in a.rin.split(',') if kv)})
+        net = RINLevel0(shape, n_classes, a.rin)
     else: net = UNet(n_classes) if a.model == 'unet' else DiT(shape, tokens, n_classes, pos_scale=a.pos_scale)
     den = Denoiser(net, sigma_data=a.sigma_data)  # EDM around the network, as HPDM's workshop model (no input scaling)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.99), weight_decay=0.01)
