@@ -26,7 +26,7 @@ def test_demo_end_to_end(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / 'summary.json').read_text())
     for path in summary['files'].values(): assert Path(path).stat().st_size > 0, path
-    assert summary['step'] == 6
+    assert summary['step'] == 6 and summary['coarse_start'] == 0.5  # the demo's default sampler start (nbs/08)
     assert 'outputs in' in proc.stdout
     samples = __import__('torch').load(summary['files']['tensor'])
     assert samples.shape == (2, 3, 8, 16, 16) and samples.isfinite().all()
@@ -34,7 +34,8 @@ def test_demo_end_to_end(tmp_path):
 
 def test_demo_rejects_bad_settings(tmp_path):
     "A setting that cannot work fails before any work, with a message that says what would be right."
-    for bad, want in [('patch=3,8,8', 'power of two'), ('stpes=5', 'did you mean steps'), ('lr=fast', 'expected a float')]:
+    for bad, want in [('patch=3,8,8', 'power of two'), ('stpes=5', 'did you mean steps'), ('lr=fast', 'expected a float'),
+                      ('--coarse-start=fast', 'expected a noise level'), ('pos_gain=5,1,1', 'one per level')]:
         proc = subprocess.run([DEMO, '--preset', 'tiny', '--out', str(tmp_path / 'x'), bad], capture_output=True, text=True)
         assert proc.returncode == 2 and want in proc.stderr, (bad, proc.stderr)
     assert not any(tmp_path.iterdir())
