@@ -256,6 +256,7 @@ d = { 'settings': { 'branch': 'main',
                                'hpdm_nb.train.restore_checkpoint': ('train.html#restore_checkpoint', 'hpdm_nb/train.py'),
                                'hpdm_nb.train.sample_seed': ('train.html#sample_seed', 'hpdm_nb/train.py'),
                                'hpdm_nb.train.save_checkpoint': ('train.html#save_checkpoint', 'hpdm_nb/train.py'),
+                               'hpdm_nb.train.save_snapshot': ('train.html#save_snapshot', 'hpdm_nb/train.py'),
                                'hpdm_nb.train.setup_distributed': ('train.html#setup_distributed', 'hpdm_nb/train.py'),
                                'hpdm_nb.train.train': ('train.html#train', 'hpdm_nb/train.py'),
                                'hpdm_nb.train.warmup_cosine': ('train.html#warmup_cosine', 'hpdm_nb/train.py')}}}

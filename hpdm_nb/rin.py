@@ -461,6 +461,9 @@ class HPDMConfig:
 
 _UCF = dict(target=(64, 256, 256), patch=(16, 64, 64), n_levels=3, tokenizer=(1, 4, 4), n_classes=101, sigma_in=4.0)
 _T2V = dict(tokenizer=(1, 3, 4), dim_latent=3072, dim_text=1024, sigma_in=4.0)  # T5-11B embeddings are 1024 wide
+# the workshop backbone: small enough for a CPU; adaLN interface and no self-conditioning (see the markdown above)
+_WORKSHOP = dict(tokenizer=(2, 4, 4), dim=128, dim_latent=128, n_latents=32, n_blocks=4, n_compute=2, dim_head=32,
+                 n_classes=4, n_freqs=6, interface_cond='adaln', self_cond_prob=0.0)
 CONFIGS = {
     'hpdm-s': HPDMConfig('hpdm-s', dim_latent=256, **_UCF),
     'hpdm-m': HPDMConfig('hpdm-m', dim_latent=512, **_UCF),
@@ -472,9 +475,11 @@ CONFIGS = {
     # small ones: `tiny` for tests, `workshop` for a few minutes of CPU training on MovingShapes
     'tiny': HPDMConfig('tiny', target=(8, 16, 16), patch=(4, 8, 8), tokenizer=(1, 2, 2), dim=32, dim_latent=32,
                        n_latents=8, n_blocks=2, n_compute=1, dim_head=16, mlp_mult=2.0, n_classes=4, n_freqs=4),
-    'workshop': HPDMConfig('workshop', target=(16, 32, 32), patch=(8, 16, 16), tokenizer=(2, 4, 4), dim=128,
-                           dim_latent=128, n_latents=32, n_blocks=4, n_compute=2, dim_head=32, n_classes=4, n_freqs=6,
-                           interface_cond='adaln', self_cond_prob=0.0),  # see the markdown above for both choices
+    'workshop': HPDMConfig('workshop', target=(16, 32, 32), patch=(8, 16, 16), **_WORKSHOP),
+    # the pretrained model (`hpdm_nb.pretrained`): the workshop backbone with a third level, up to 16x64x64, its
+    # coarsest level's positions louder and its noise drawn higher (measured in nbs/06 and the benchmarks README)
+    'workshop-64': HPDMConfig('workshop-64', target=(16, 64, 64), patch=(8, 16, 16), pos_gain=(5.0, 1.0, 1.0),
+                              p_mean=(0.5, -1.2, -1.2), p_std=(1.5, 1.2, 1.2), **_WORKSHOP),
 }
 
 

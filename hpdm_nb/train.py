@@ -23,8 +23,8 @@ import matplotlib.pyplot as plt
 __all__ = ['TRAIN_PRESETS', 'Lamb', 'param_groups', 'warmup_cosine', 'ema_decay', 'make_ema', 'TrainConfig', 'resolve_config',
            'MemoryDataset', 'make_dataset', 'sample_seed', 'batch_indices', 'draw_sample_noise', 'CheckpointError',
            'atomic_save', 'clean_state_dict', 'load_checkpoint', 'DistInfo', 'setup_distributed', 'prepare_model',
-           'make_optimizer', 'save_checkpoint', 'restore_checkpoint', 'ema_model', 'read_metrics', 'plot_losses',
-           'train', 'export_ema', 'load_model']
+           'make_optimizer', 'save_checkpoint', 'save_snapshot', 'restore_checkpoint', 'ema_model', 'read_metrics',
+           'plot_losses', 'train', 'export_ema', 'load_model']
 
 # %% ../nbs/07_train.ipynb #dbf7fc5d
 class Lamb(torch.optim.Optimizer):
@@ -125,6 +125,7 @@ class TrainConfig:
     sample_steps: int = 32  # sampler steps for level 0 (halved per level)
     n_samples: int = 4
     compile: bool = False  # torch.compile the model
+    snapshot_every: int = 0  # also keep the EMA weights every this many steps, as out/snapshots/step_N.safetensors
 
     def __post_init__(self):
         def bad(msg): raise ConfigError(f'train config: {msg}')
@@ -134,6 +135,9 @@ class TrainConfig:
         if self.device not in ('auto', 'cpu', 'cuda'): bad(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
         for k in ('batch_size', 'grad_accum', 'steps', 'log_every', 'ckpt_every', 'n_videos'):
             if getattr(self, k) < 1: bad(f'{k} must be at least 1, got {getattr(self, k)}')
+        for k in ('ema_half_life', 'sample_every', 'snapshot_every', 'min_lr_ratio'):
+            if getattr(self, k) < 0: bad(f'{k} must be 0 or more, got {getattr(self, k)}')
+        if self.sample_steps < 1 or self.n_samples < 1: bad('sample_steps and n_samples must be at least 1')
         if self.lr <= 0 or self.warmup < 0 or self.weight_decay < 0 or self.grad_clip < 0: bad('lr must be positive; warmup, '
                                                                                               'weight_decay, grad_clip >= 0')
         object.__setattr__(self, 'betas', tuple(float(b) for b in self.betas))
@@ -152,6 +156,11 @@ TRAIN_PRESETS = {
     # 800 steps leave a margin on a busy machine (900 took 512 to 578 s of training, 524 to 594 s in all)
     'demo': ('workshop', {**_WORKSHOP_RUN, 'out': 'runs/demo', 'n_videos': 4, 'steps': 800},
              dict(pos_gain=(5.0, 1.0), p_mean=(0.5, -1.2), p_std=(1.5, 1.2))),
+    # the pretrained `workshop` model (hpdm_nb.pretrained): three levels up to 16x64x64, 4096 videos, hours of CPU;
+    # batch 8, because small batches learn more per second here (benchmarks/README.md)
+    'workshop-64': ('workshop-64', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64', 'n_videos': 4096, 'batch_size': 8,
+                                    'steps': 24_000, 'warmup': 500, 'min_lr_ratio': 0.05, 'ema_half_life': 1000,
+                                    'log_every': 50, 'ckpt_every': 250, 'snapshot_every': 2000}),
     **{n: (n, dict(out=f'runs/{n}', batch_size=768, steps=40_000 if n != 'hpdm-l' else 65_000, warmup=10_000,
                    ema_half_life=6000, data='ucf101')) for n in ('hpdm-s', 'hpdm-m', 'hpdm-l')},
 }
@@ -438,6 +447,18 @@ def save_checkpoint(path, model, ema, opt, sched, step: int, mcfg, tcfg, info: D
     return atomic_save(ck, path)
 
 
+def save_snapshot(path, ema, step: int, info: DistInfo) -> Path | None:
+    "Keep the EMA weights of this step as safetensors (every process must call this; rank 0 writes atomically)."
+    from safetensors.torch import save_file
+    esd = clean_state_dict(get_model_state_dict(ema.module, options=_full()))
+    if not info.main: return None
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
+    save_file({k: v.contiguous() for k, v in esd.items()}, str(tmp), metadata=dict(step=str(step)))
+    os.replace(tmp, path)
+    return path
+
+
 def restore_checkpoint(ck: dict, model, ema, opt, sched, info: DistInfo) -> int:
     "Load a checkpoint (from `load_checkpoint`) into the model, EMA, optimiser and scheduler; returns its step."
     opts = StateDictOptions(full_state_dict=True)
@@ -563,6 +584,8 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
             bar.set_postfix(loss=f'{rec["loss"]:.4f}', vid_s=f'{speed:.1f}')
             t_last, last, last_step = now, rec, step
         bar.update(1)
+        if tcfg.snapshot_every and step % tcfg.snapshot_every == 0:
+            save_snapshot(out / 'snapshots' / f'step_{step:07d}.safetensors', ema, step, info)
         if step % tcfg.ckpt_every == 0 or step == tcfg.steps:
             save_checkpoint(ckpt_path, model, ema, opt, sched, step, mcfg, tcfg, info)
             if info.main:

@@ -1,0 +1,74 @@
+"""How fast does one CPU (or GPU) train the pretrained workshop model? Eager against torch.compile, batch sizes, threads.
+
+Every variant is timed in the same run, interleaved, after warm-up (compilation is excluded from the per-step time and
+reported separately). Per-video throughput is what matters for a fixed wall-clock budget: videos/s = batch / step time.
+
+Usage: python benchmarks/train_step_speed.py [--preset pretrained-workshop] [--batches 8,16,32] [--threads 1,2]
+                                             [--compile 0,1] [--repeats 5] [--device cpu]
+"""
+import argparse, statistics, time
+import torch
+from hpdm_nb.train import resolve_config
+from hpdm_nb.model import HPDM
+from hpdm_nb.loss import pyramid_loss
+from hpdm_nb.data import MovingShapes
+
+
+class Step:
+    "One training step (pyramid loss, backward, clip, AdamW step) of a fresh model on MovingShapes videos."
+    def __init__(self, mcfg, batch, compile_, device):
+        torch.manual_seed(0)
+        self.model = HPDM(mcfg).to(device)
+        self.net = torch.compile(self.model) if compile_ else self.model
+        self.opt = torch.optim.AdamW(self.model.parameters(), lr=1e-4)
+        ds = MovingShapes(batch, size=mcfg.target)
+        self.videos = torch.stack([ds[i]['video'] for i in range(batch)]).to(device)
+        self.labels = torch.arange(batch, device=device) % mcfg.n_classes
+        self.device = torch.device(device)
+        self.calls = 0
+
+    def __call__(self):
+        g = torch.Generator().manual_seed(self.calls); self.calls += 1
+        loss = pyramid_loss(self.net, self.videos, self.labels, generator=g).loss
+        self.opt.zero_grad(set_to_none=True); loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0); self.opt.step()
+        if self.device.type == 'cuda': torch.cuda.synchronize(self.device)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--preset', default='pretrained-workshop')
+    ap.add_argument('--batches', default='8,16,32')
+    ap.add_argument('--threads', default='2')
+    ap.add_argument('--compile', default='0,1')
+    ap.add_argument('--repeats', type=int, default=5)
+    ap.add_argument('--device', default='cpu')
+    ap.add_argument('overrides', nargs='*', help='key=value model settings')
+    a = ap.parse_args()
+    mcfg, _ = resolve_config(a.preset, a.overrides)
+    print(f'{mcfg.name}: target {mcfg.target}, patch {mcfg.patch}, {mcfg.n_levels} levels, device {a.device}')
+    variants = [(b, t, c) for b in map(int, a.batches.split(',')) for t in map(int, a.threads.split(','))
+                for c in map(int, a.compile.split(','))]
+    steps, times = {}, {v: [] for v in variants}
+    for v in variants:
+        b, t, c = v
+        torch.set_num_threads(t)
+        t0 = time.perf_counter()
+        steps[v] = Step(mcfg, b, bool(c), a.device)
+        steps[v](); steps[v]()  # warm-up (and compilation)
+        print(f'  batch {b:3d} threads {t} compile {c}: warm-up {time.perf_counter() - t0:6.1f} s', flush=True)
+    for _ in range(a.repeats):
+        for v in variants:
+            torch.set_num_threads(v[1])
+            t0 = time.perf_counter(); steps[v](); times[v].append(time.perf_counter() - t0)
+    base = variants[0]
+    base_vps = base[0] / statistics.median(times[base])
+    print(f'\n| batch | threads | compile | step (median) | videos/s | videos/s vs first row |')
+    print('|---|---|---|---|---|---|')
+    for v in variants:
+        m = statistics.median(times[v])
+        print(f'| {v[0]} | {v[1]} | {"yes" if v[2] else "no"} | {m * 1000:.0f} ms | {v[0] / m:.1f} | {v[0] / m / base_vps:.2f}x |')
+
+
+if __name__ == '__main__':
+    main()
