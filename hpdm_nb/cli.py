@@ -105,7 +105,8 @@ def _sigma_or_none(v: str) -> float | None:
 def sample_main(argv=None) -> int:
     "Console script `hpdm_sample RUN`: sample videos with a run's EMA weights."
     ap = argparse.ArgumentParser(prog='hpdm_sample', description='Sample videos from a trained HPDM run.')
-    ap.add_argument('run', help='run folder (with ckpt.pt), checkpoint file, or export folder (hpdm_export)')
+    ap.add_argument('run', help='run folder (with ckpt.pt), checkpoint file, export folder (hpdm_export), or '
+                                'pretrained:NAME for a model shipped with the package (e.g. pretrained:workshop)')
     ap.add_argument('--n', type=int, default=8, help='videos to sample (default 8)')
     ap.add_argument('--labels', type=int, nargs='*', help='class of each video (default: 0, 1, 2, ... cycling)')
     ap.add_argument('--steps', type=int, default=64, help='level-0 steps, halved per level (default 64)')
@@ -124,8 +125,14 @@ def sample_main(argv=None) -> int:
     matplotlib.use('Agg')
     if a.n < 1 or a.steps < 1: ap.error('--n and --steps must be positive')
     dev = 'cuda' if a.device == 'cuda' or (a.device == 'auto' and torch.cuda.is_available()) else 'cpu'
-    try: model, ck = load_model(a.run, dev)
-    except (CheckpointError, FileNotFoundError) as e:
+    pretrained = a.run.startswith('pretrained:')
+    try:
+        if pretrained:  # a model shipped inside the package (nbs/07b): its folder is an export folder
+            from hpdm_nb.pretrained import _folder
+            name = a.run.split(':', 1)[1]
+            model, ck = load_model(_folder(name), dev)
+        else: model, ck = load_model(a.run, dev)
+    except (CheckpointError, FileNotFoundError, LookupError) as e:
         print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
     labels = None
     if a.labels:
@@ -133,13 +140,14 @@ def sample_main(argv=None) -> int:
         if model.cfg.n_classes and not all(0 <= c < model.cfg.n_classes for c in a.labels):
             ap.error(f'--labels must be classes in [0, {model.cfg.n_classes})')
         labels = torch.tensor(a.labels)
-    run = Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent
+    if pretrained: run = Path('runs') / f'pretrained-{name}'  # never write into the installed package
+    else: run = Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent
     out = Path(a.out) if a.out else run / 'samples'
     from hpdm_nb.train import TrainConfig
     classes = _class_names(TrainConfig(**ck['train']))
     files = save_samples(model, out, a.n, labels, a.steps, a.guidance, a.seed, classes, not a.no_progress,
                          overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start)
-    print(f"sampled {a.n} videos from {run} (step {ck['step']}):")
+    print(f"sampled {a.n} videos from {a.run if pretrained else run} (step {ck['step']}):")
     for k, v in files.items(): print(f'  {k:<11} {v}')
     return 0
 

@@ -1,0 +1,93 @@
+"""Quality of a MovingShapes run along its training, and the publishing of its final weights as a pretrained model.
+
+For every EMA snapshot of the run (`snapshot_every`, nbs/07) and its last checkpoint, samples `--n` videos with fixed
+seeds and measures every pyramid level against held-out data (`hpdm_nb.pretrained.evaluate_model`): one object per
+frame, the right kind, distance to the nearest training video, token-border ratios and grain. Prints one table row per
+step and writes them to RUN/quality_vs_steps.json. With `--publish NAME` it then writes the final weights, in half
+precision if that changes nothing measurable (it measures the difference), with a model card into hpdm_nb/weights/NAME.
+
+Usage: python benchmarks/pretrained_quality.py runs/workshop-64 [--n 64] [--steps 64] [--snapshots all|last|none]
+       [--publish workshop --command "hpdm_train workshop-64"]
+"""
+import argparse, json, time
+from pathlib import Path
+import torch
+from safetensors.torch import load_file
+from hpdm_nb.rin import HPDMConfig
+from hpdm_nb.model import HPDM
+from hpdm_nb.train import load_checkpoint, clean_state_dict
+from hpdm_nb.pretrained import shapes_data, evaluate_model, publish_pretrained, load_pretrained
+
+
+def row(step, res):
+    cells = [str(step)]
+    for lv, r in res['report'].items():
+        s, q = r['samples'], r['ratios']
+        br = '/'.join(f"{q[k]:.2f}" for k in ('border_ratio_t', 'border_ratio_h', 'border_ratio_w') if k in q)
+        cells.append(f"{s['one_object']:.0%} · {s['kind_accuracy']:.0%} · {q['copy']:.2f} · {br} · {q['grain']:.2f}")
+    return '| ' + ' | '.join(cells) + ' |'
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('run')
+    ap.add_argument('--n', type=int, default=64)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--steps', type=int, default=64, help='level-0 sampler steps (halved per level)')
+    ap.add_argument('--snapshots', default='all', help="'all', 'none', or comma-separated steps")
+    ap.add_argument('--publish', help='publish the final weights under this name')
+    ap.add_argument('--description', default='class-conditional MovingShapes, 3 levels up to 16x64x64')
+    ap.add_argument('--command', default='hpdm_train workshop-64')
+    ap.add_argument('--dest', help='publish into this folder instead of the package (for trying it out)')
+    a = ap.parse_args()
+    run = Path(a.run)
+    cfg = json.loads((run / 'config.json').read_text())
+    mcfg = HPDMConfig.from_dict(cfg['model'])
+    t = cfg['train']
+    cache = run / 'eval_data.pt'
+    if cache.exists(): data = torch.load(cache)
+    else:
+        data = shapes_data(t['n_videos'], mcfg.target, t['data_seed'], progress=True)
+        torch.save(data, cache)
+    results = json.loads((run / 'quality_vs_steps.json').read_text()) if (run / 'quality_vs_steps.json').exists() else {}
+    snaps = sorted((run / 'snapshots').glob('step_*.safetensors'))
+    if a.snapshots == 'none': snaps = []
+    elif a.snapshots != 'all': snaps = [s for s in snaps if int(s.stem.split('_')[1]) in {int(x) for x in a.snapshots.split(',')}]
+    ck = load_checkpoint(run / 'ckpt.pt')
+    todo = [(int(s.stem.split('_')[1]), lambda s=s: load_file(str(s))) for s in snaps]
+    if int(ck['step']) not in [st for st, _ in todo]: todo.append((int(ck['step']), lambda: clean_state_dict(ck['ema'])))
+    print(f'{run}: {len(todo)} weights to measure, {a.n} samples each; cells: one object · right kind · copy ratio · '
+          'token-border ratios over the data\'s (t/h/w) · grain over the data\'s')
+    for step, get in todo:
+        if str(step) in results and results[str(step)]['n'] == a.n: print(row(step, results[str(step)])); continue
+        model = HPDM(mcfg); model.load_state_dict(get()); model.eval()
+        res = evaluate_model(model, data, n=a.n, seed=a.seed, steps=a.steps)
+        res.pop('levels')
+        results[str(step)] = res
+        (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
+        print(row(step, res), flush=True)
+    if a.publish:
+        sd = clean_state_dict(ck['ema'])
+        full = HPDM(mcfg); full.load_state_dict(sd); full.eval()
+        half = HPDM(mcfg); half.load_state_dict({k: v.half() for k, v in sd.items()}); half.eval()
+        kw = dict(n=a.n, seed=a.seed, steps=a.steps)
+        t0 = time.time(); r32 = evaluate_model(full, data, **kw); r16 = evaluate_model(half, data, **kw)
+        diff = max(float((x - y).abs().max()) for x, y in zip(r32['levels'], r16['levels']))
+        print(f'float16 weights against float32: largest sample difference {diff:.2e} ({time.time() - t0:.0f} s)')
+        use_half = diff < 2 / 255  # below one 8-bit grey level of a written video
+        q = r16 if use_half else r32
+        steps_table = ['Quality along training (every level; one object · right kind · copy ratio · token-border '
+                       'ratios t/h/w over the data\'s · grain over the data\'s):', '',
+                       '| step | ' + ' | '.join(f'level {l}' for l in range(mcfg.n_levels)) + ' |',
+                       '|---|' + '---|' * mcfg.n_levels] + [row(s, results[s]) for s in sorted(results, key=int)]
+        notes = [f'float16 weights change the {a.n} samples by at most {diff:.1e}: '
+                 + ('less than one 8-bit grey level, so they are stored in float16.' if use_half else
+                    'more than one 8-bit grey level, so they are stored in float32.'), '\n'.join(steps_table)]
+        extra = dict(dest=a.dest) if a.dest else {}
+        folder = publish_pretrained(run, a.publish, a.description, a.command, half=use_half, quality=q, notes=notes, **extra)
+        m = load_pretrained(a.publish) if not a.dest else None
+        print(f'published {folder}; card: {folder / "README.md"}')
+
+
+if __name__ == '__main__':
+    main()
