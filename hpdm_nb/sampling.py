@@ -16,8 +16,9 @@ from .rin import NULL_LABEL
 from .model import HPDM, LevelContext
 
 # %% auto #0
-__all__ = ['OVERLAPS', 'BLENDS', 'CACHES', 'axis_starts', 'resolve_stride', 'tile_starts', 'tile_count', 'context_starts', 'crop',
-           'blend_window', 'tile_weights', 'TiledDenoiser', 'sample_generators', 'per_sample_randn', 'sample_pyramid']
+__all__ = ['OVERLAPS', 'BLENDS', 'CACHES', 'axis_starts', 'resolve_stride', 'tile_starts', 'shifted_starts', 'tile_count',
+           'context_starts', 'crop', 'blend_window', 'tile_weights', 'TiledDenoiser', 'sample_generators',
+           'per_sample_randn', 'sample_pyramid']
 
 # %% ../nbs/08_sampling.ipynb #17ee2743
 def axis_starts(R: int, r: int, stride: int) -> list[int]:
@@ -58,6 +59,16 @@ def tile_starts(pyramid: Pyramid, level: int, stride: Sequence[int] | None = Non
     R, r = pyramid.resolution(level), pyramid.patch
     stride = tuple(r) if stride is None else tuple(stride)
     axes = [torch.tensor(axis_starts(Ra, ra, s)) for Ra, ra, s in zip(R, r, stride)]
+    return torch.stack(torch.meshgrid(*axes, indexing='ij'), -1).reshape(-1, 3)
+
+
+def shifted_starts(pyramid: Pyramid, level: int, shift: Sequence[int]) -> torch.Tensor:
+    "Starts of the non-overlapping tile grid moved by `shift` pixels per axis, with a tile flush with each end: `n,3`."
+    R, r = pyramid.resolution(level), pyramid.patch
+    axes = []
+    for Ra, ra, s in zip(R, r, shift):
+        if not 0 <= s < ra: raise ValueError(f'shift {tuple(shift)} must lie in [0, patch) on every axis, patch {tuple(r)}')
+        axes.append(torch.tensor(sorted({0, *range(s, Ra - ra + 1, ra), Ra - ra})))
     return torch.stack(torch.meshgrid(*axes, indexing='ij'), -1).reshape(-1, 3)
 
 
@@ -124,6 +135,7 @@ class TiledDenoiser:
                  cache: str = 'full',  # 'full', 'blocks' or 'none' (see above)
                  tile_batch: int | None = None,  # at most this many tiles through the model at once (default: all)
                  batch: int | None = None,  # videos per call (needed only when nothing else tells: level 0, no conditioning)
+                 starts: torch.Tensor | None = None,  # explicit tile starts `n,3` (overrides `stride`; `shifted_starts`)
                 ):
         cfg = model.cfg
         if cache not in CACHES: raise ValueError(f'cache must be one of {CACHES}, got {cache!r}')
@@ -133,7 +145,7 @@ class TiledDenoiser:
         self.model, self.level, self.guidance, self.self_cond, self.cache = model, level, guidance, self_cond, cache
         self.pyr = pyr = cfg.pyramid
         self.stride = tuple(pyr.patch) if stride is None else resolve_stride(pyr.patch, stride=stride)
-        self.starts = tile_starts(pyr, level, self.stride)
+        self.starts = tile_starts(pyr, level, self.stride) if starts is None else torch.as_tensor(starts).long().reshape(-1, 3)
         n = self.n_tiles = len(self.starts)
         B = (batch if batch is not None else finished[0].shape[0] if finished else len(labels) if labels is not None
              else len(text) if text is not None else 1)
@@ -154,6 +166,7 @@ class TiledDenoiser:
         # the weights: one window per tile, and their per-voxel sum over tiles (the same for every step)
         self.w = tile_weights(pyr.patch, blend).to(p.device, p.dtype)
         self.wsum = self._scatter(self.w.expand(n, 1, *pyr.patch), 1)[0]
+        if not (self.wsum > 0).all(): raise ValueError(f'the {n} tiles do not cover the level-{level} video')
         # the context patches: clean crops of the finished levels, in the scaled space
         self.ctx_ys, self.ctx_coords, self.context = [], [], None
         for k, v in enumerate(finished):
@@ -228,7 +241,14 @@ class TiledDenoiser:
         if self.guided:
             dc, du = d.chunk(2)
             d = du + self.guidance * (dc - du)
+        self.last_tiles = d  # every tile's own prediction, before blending (for `spread`)
         return self.merge(d, B)
+
+    def spread(self) -> torch.Tensor:
+        "How far the tiles' last predictions disagree: per voxel, the weighted std over the tiles covering it, `B,C,*R`."
+        d = self.last_tiles
+        B = d.shape[0] // self.n_tiles
+        return (self.merge(d * d, B) - self.merge(d, B) ** 2).clamp_min(0).sqrt()
 
 # %% ../nbs/08_sampling.ipynb #0a3d2601
 def sample_generators(seeds: Sequence[int], device='cpu') -> list[torch.Generator]:
@@ -261,6 +281,9 @@ def sample_pyramid(model: HPDM,
                    tile_batch: int | None = None,  # at most this many tiles through the model at once
                    coarse_start: float | None = None,  # finer levels start from the upsampled coarser level plus noise
                                                        # of this sigma (None: from pure noise at sigma_max, as the paper)
+                   shift: str | None = None,  # 'hw' or 'thw': alternate the tile grid of the finer levels, step by step,
+                                              # with one moved by half a patch along these axes (a seam remedy, nbs/10)
+                   callback=None,  # called after every step with dict(level, i, sigma, x, denoised, denoiser), data units
                    progress: bool = True,
                   ) -> list[torch.Tensor]:
     "Generate videos level by level; returns the video of every level, coarse to fine, in data units `n,C,*R_l`."
@@ -286,6 +309,10 @@ def sample_pyramid(model: HPDM,
     if coarse_start is not None and not sigma_min < coarse_start <= sigma_max:
         raise ValueError(f'coarse_start={coarse_start} must lie in ({sigma_min}, {sigma_max}] (between sigma_min and '
                          'sigma_max), or be None to start every level from pure noise')
+    if shift is not None and (not shift or set(shift) - set('thw')):
+        raise ValueError(f"shift must name the axes to move, like 'hw' or 'thw'; got {shift!r}")
+    if shift is not None and tuple(st) != tuple(pyr.patch):
+        raise ValueError('shift moves the non-overlapping tile grid; use it without overlap or stride')
     finished = []
     L = levels or cfg.n_levels
     was_training = model.training
@@ -295,8 +322,16 @@ def sample_pyramid(model: HPDM,
             n_steps = max(min_steps, steps // 2 ** l)
             refine = l > 0 and coarse_start is not None
             sigmas = get_sigmas_karras(n_steps, sigma_min, coarse_start if refine else sigma_max, rho, device=dev)
-            den = TiledDenoiser(model, l, finished, labels, text, text_mask, guidance, stride=st, blend=blend,
-                                cache=cache, tile_batch=tile_batch, batch=n)
+            kw_den = dict(stride=st, blend=blend, cache=cache, tile_batch=tile_batch, batch=n)
+            dens = [TiledDenoiser(model, l, finished, labels, text, text_mask, guidance, **kw_den)]
+            if shift is not None and l > 0:  # the same grid moved by half a patch along the chosen axes
+                half = [r // 2 if a in shift else 0 for a, r in zip('thw', pyr.patch)]
+                dens.append(TiledDenoiser(model, l, finished, labels, text, text_mask, guidance, **kw_den,
+                                          starts=shifted_starts(pyr, l, half)))
+            calls = [0]
+            def denoise(y, s):  # the grid alternates with every call of the model
+                calls[0] += 1
+                return dens[(calls[0] - 1) % len(dens)](y, s)
             shape = (cfg.channels, *pyr.resolution(l))
             if gens is not None:
                 x = per_sample_randn(gens, shape, dev, dt)
@@ -311,9 +346,15 @@ def sample_pyramid(model: HPDM,
                 x = x + up / model.level_sigma_in(l)
             name = samplers[0] if l == 0 else samplers[-1]
             kw = dict(s_churn=s_churn, s_tmin=s_tmin, s_tmax=s_tmax, s_noise=s_noise) if l == 0 else {}
-            bar = tqdm(total=n_steps, desc=f'level {l} ({den.n_tiles} tiles, {name})', disable=not progress, leave=False)
-            x = SAMPLERS[name](lambda y, s: den(y, s), x, sigmas, callback=lambda d: bar.update(1), disable=True,
-                               noise_sampler=noise, **kw)
+            tiles = '/'.join(str(d.n_tiles) for d in dens)
+            bar = tqdm(total=n_steps, desc=f'level {l} ({tiles} tiles, {name})', disable=not progress, leave=False)
+            s_in = model.level_sigma_in(l)
+            def step_done(d, l=l, s_in=s_in):
+                bar.update(1)
+                if callback is not None:
+                    callback(dict(level=l, i=d['i'], sigma=float(d['sigma']) * s_in, x=d['x'] * s_in,
+                                  denoised=d['denoised'] * s_in, denoiser=dens[(calls[0] - 1) % len(dens)]))
+            x = SAMPLERS[name](denoise, x, sigmas, callback=step_done, disable=True, noise_sampler=noise, **kw)
             bar.close()
             finished.append(x * model.level_sigma_in(l))
     finally: model.train(was_training)
