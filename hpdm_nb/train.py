@@ -159,7 +159,7 @@ TRAIN_PRESETS = {
     # the pretrained `workshop` model (hpdm_nb.pretrained): three levels up to 16x64x64, 4096 videos, hours of CPU;
     # batch 8, because small batches learn more per second here (benchmarks/README.md)
     'workshop-64': ('workshop-64', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64', 'n_videos': 4096, 'batch_size': 8,
-                                    'steps': 20_000, 'warmup': 500, 'min_lr_ratio': 0.05, 'ema_half_life': 1000,
+                                    'steps': 16_000, 'warmup': 500, 'min_lr_ratio': 0.05, 'ema_half_life': 1000,
                                     'log_every': 50, 'ckpt_every': 250, 'snapshot_every': 2000}),
     **{n: (n, dict(out=f'runs/{n}', batch_size=768, steps=40_000 if n != 'hpdm-l' else 65_000, warmup=10_000,
                    ema_half_life=6000, data='ucf101')) for n in ('hpdm-s', 'hpdm-m', 'hpdm-l')},
