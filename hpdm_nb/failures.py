@@ -17,7 +17,9 @@ from .patches import Pyramid, level_video
 from .sampling import tile_starts, resolve_stride
 
 # %% auto #0
-__all__ = ['AXES', 'diff_profile', 'tile_borders', 'seam_stats', 'seam_summary', 'seam_map', 'show_seam_map']
+__all__ = ['AXES', 'STRATEGIES', 'PAPER_TABLE4', 'PERTURBATIONS', 'diff_profile', 'tile_borders', 'seam_stats', 'seam_summary',
+           'seam_map', 'show_seam_map', 'variant_borders', 'overlap_study', 'seam_score', 'plot_overlap_study',
+           'perturb', 'to_level', 'propagation', 'plot_propagation', 'dead_blocks', 'dead_rate', 'dead_rate_by_sigma']
 
 # %% ../nbs/10_failure_modes.ipynb #04bd9459
 AXES = ('t', 'h', 'w')
@@ -98,3 +100,189 @@ def show_seam_map(videos: torch.Tensor, borders: dict | None = None, ax=None, ti
     ax.set(title=title, xlabel='w (pixels)', ylabel='h (pixels)')
     plt.colorbar(im, ax=ax, fraction=0.046, label='mean |difference|')
     return ax
+
+# %% ../nbs/10_failure_modes.ipynb #6489a71e
+STRATEGIES = {'none': (0, 0, 0), 'w': (0, 0, .5), 'h': (0, .5, 0), 'h/w': (0, .5, .5), 'f': (.5, 0, 0),
+              'f/w': (.5, 0, .5), 'f/h': (.5, .5, 0), 'f/h/w': (.5, .5, .5)}  # 50% overlap along these axes (Table 4)
+PAPER_TABLE4 = {'none': (385.40, 475.05), 'w': (367.10, 452.79), 'h': (383.15, 467.36), 'h/w': (382.25, 456.10),
+                'f': (380.63, 460.74), 'f/w': (398.77, 492.84), 'f/h': (360.46, 436.81),
+                'f/h/w': (381.85, 467.37)}  # the paper's FVD at 32x128x128 and 64x256x256 (lower is better)
+
+
+def variant_borders(pyramid: Pyramid, level: int, overlap=None, shift: str | None = None) -> dict:
+    "The tile borders of a sampling variant at `level`: of its tiling, or of both grids when the grid moves."
+    from hpdm_nb.sampling import shifted_starts
+    b = tile_borders(pyramid, level, resolve_stride(pyramid.patch, overlap))
+    if shift:
+        half = [r // 2 if a in shift else 0 for a, r in zip(AXES, pyramid.patch)]
+        st, r, R = shifted_starts(pyramid, level, half), pyramid.patch, pyramid.resolution(level)
+        for i, a in enumerate(AXES):
+            b[a] = sorted(set(b[a]) | {x for s in st[:, i].unique().tolist() for x in (s, s + r[i]) if 0 < x < R[i]})
+    return b
+
+
+def overlap_study(model, held: torch.Tensor,  # held-out data videos at the target resolution, in [-1, 1]
+                  variants: dict | None = None,  # name -> dict(overlap=, blend=, shift=) (default: Table 4 + extras)
+                  n: int = 8, seed: int = 0, steps: int = 32, progress: bool = True) -> list[dict]:
+    "Sample the same seeds with every variant; the finest level's seams per axis over the data's, tiles, seconds."
+    from tqdm.auto import tqdm
+    from hpdm_nb.sampling import sample_pyramid, tile_count, shifted_starts
+    pyr, tok, L = model.cfg.pyramid, model.cfg.tokenizer, model.cfg.n_levels
+    if variants is None:
+        variants = {k: dict(overlap=v) for k, v in STRATEGIES.items()}
+        variants.update({'f/h/w ramp': dict(overlap=STRATEGIES['f/h/w'], blend='ramp'),
+                         'f/h/w gaussian': dict(overlap=STRATEGIES['f/h/w'], blend='gaussian'),
+                         'shift h/w': dict(shift='hw'), 'shift f/h/w': dict(shift='thw')})
+    data = level_video(held, pyr, L - 1)
+    labels = torch.arange(n) % max(model.cfg.n_classes, 1) if model.cfg.n_classes else None
+    rows, cache = [], {}
+    for name, kw in tqdm(variants.items(), desc='overlap study', disable=not progress):
+        t0 = time.time()
+        vids = sample_pyramid(model, n, labels=labels, seeds=range(seed, seed + n), steps=steps, progress=False, **kw)
+        secs = (time.time() - t0) / n
+        ov, sh = kw.get('overlap'), kw.get('shift')
+        tiles = tile_count(pyr, L - 1, resolve_stride(pyr.patch, ov))
+        if sh: tiles = (tiles + len(shifted_starts(pyr, L - 1, [r // 2 if a in sh else 0 for a, r in zip(AXES, pyr.patch)]))) / 2
+        b = variant_borders(pyr, L - 1, ov, sh)
+        key = str(b)
+        if key not in cache: cache[key] = seam_stats(data, b, tok)
+        summ = seam_summary(seam_stats(vids[-1].float().cpu(), b, tok), cache[key])
+        row = dict(variant=name, tiles_per_step=tiles, seconds_per_video=secs, videos=vids[-1].cpu())
+        for a in AXES:
+            row[f'seam_{a}'] = summ[a]['tile_seam_vs_data']
+            row[f'grid_{a}'] = summ[a]['token_grid_vs_data']
+        rows.append(row)
+    return rows
+
+# %% ../nbs/10_failure_modes.ipynb #1639f922
+def seam_score(row: dict) -> float:
+    "One number per variant: the mean over axes of the tile-seam ratio over the data's (1: no seams)."
+    vals = [row[f'seam_{a}'] for a in AXES if row.get(f'seam_{a}') is not None]
+    return float(np.mean(vals)) if vals else float('nan')
+
+
+def plot_overlap_study(rows: list[dict], title: str = 'Seams of the finest level by sampling variant'):
+    "Bars: each variant's seam ratio per axis (over the data's) and its tiles per step; the paper's FVD beside."
+    fig, axs = plt.subplots(1, 3, figsize=(14, 3.8), gridspec_kw=dict(width_ratios=[3, 1.4, 1.4]))
+    names, x = [r['variant'] for r in rows], np.arange(len(rows))
+    for k, a in enumerate(AXES):
+        axs[0].bar(x + (k - 1) * 0.27, [r[f'seam_{a}'] or 0 for r in rows], 0.27, label=f'seams across {a}')
+    axs[0].axhline(1, c='k', lw=0.8, ls='--')
+    axs[0].set(title=title, ylabel='tile-seam ratio / data\'s', xticks=x)
+    axs[0].set_xticklabels(names, rotation=45, ha='right'); axs[0].legend(fontsize=8)
+    axs[1].barh(x, [r['tiles_per_step'] for r in rows]); axs[1].set(title='Tiles per step', xlabel='tiles', yticks=x)
+    axs[1].set_yticklabels(names); axs[1].invert_yaxis()
+    paper = [(n, PAPER_TABLE4[n][1]) for n in names if n in PAPER_TABLE4]
+    axs[2].barh(range(len(paper)), [p[1] for p in paper], color='gray')
+    axs[2].set(title="Paper's FVD, 64x256x256", xlabel='FVD (lower is better)', yticks=range(len(paper)), xlim=(400, 500))
+    axs[2].set_yticklabels([p[0] for p in paper]); axs[2].invert_yaxis()
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/10_failure_modes.ipynb #e1be4a51
+PERTURBATIONS = ('shift', 'colour', 'noise', 'remove')
+
+
+def perturb(video: torch.Tensor,  # level-0 videos `B,C,T,H,W` in [-1, 1]
+            kind: str,  # 'shift', 'colour', 'noise' or 'remove'
+            strength: float,  # 0 (nothing) to 1 (the most)
+            background: float = -0.8, seed: int = 0) -> torch.Tensor:
+    "Change finished videos in a controlled way: move the content right, turn its colour, add noise, fade it out."
+    v = check_video(video, batched=True).detach().float().clone()
+    if kind == 'shift':  # move right by up to half the width; the background fills in
+        k = round(strength * v.shape[-1] / 2)
+        if k: v = torch.cat([torch.full_like(v[..., :k], background), v[..., :-k]], -1)
+    elif kind == 'colour': v = (1 - strength) * v + strength * v[:, [2, 0, 1]]  # rotate the channels; grey stays grey
+    elif kind == 'noise': v = v + strength * torch.randn(v.shape, generator=torch.Generator().manual_seed(seed))
+    elif kind == 'remove': v = (1 - strength) * v + strength * background
+    else: raise ValueError(f'kind must be one of {PERTURBATIONS}, got {kind!r}')
+    return v.clamp(-1, 1)
+
+
+def to_level(video: torch.Tensor, pyramid: Pyramid, level: int, to: int = 0) -> torch.Tensor:
+    "A level's video brought to the resolution of level `to` (box filter, as the pyramid is made)."
+    f = [a // b for a, b in zip(pyramid.resolution(level), pyramid.resolution(to))]
+    return F.avg_pool3d(video.float(), f) if f != [1, 1, 1] else video.float()
+
+
+def propagation(model, base: list, kind: str, strength: float, labels=None, seed: int = 0, steps: int = 32,
+                original: list | None = None) -> dict:
+    "Regenerate the finer levels from a perturbed level 0; how much of the change survives at each level."
+    from hpdm_nb.sampling import sample_pyramid
+    n, pyr = len(base[0]), model.cfg.pyramid
+    kw = dict(labels=labels, seeds=range(seed, seed + n), steps=steps, progress=False)
+    if original is None: original = sample_pyramid(model, n, given=base[:1], **kw)
+    p0 = perturb(base[0], kind, strength, seed=seed)
+    changed = sample_pyramid(model, n, given=[p0], **kw)
+    made = (p0 - base[0]).norm()
+    res = dict(kind=kind, strength=strength, original=original, perturbed=changed, survival={}, to_perturbed={},
+               to_original={})
+    for l in range(1, model.cfg.n_levels):
+        a, b = to_level(original[l], pyr, l), to_level(changed[l], pyr, l)
+        res['survival'][l] = float((b - a).norm() / made) if made > 0 else float('nan')
+        res['to_perturbed'][l] = float((b - p0).pow(2).mean())
+        res['to_original'][l] = float((b - base[0]).pow(2).mean())
+    return res
+
+# %% ../nbs/10_failure_modes.ipynb #fee5da78
+def _img(v: torch.Tensor, size) -> np.ndarray:
+    "One frame `C,H,W` in [-1, 1] as an `H,W,C` image, enlarged (nearest) to `size`."
+    up = F.interpolate(v[None].float(), size=size, mode='nearest')[0]
+    return ((up.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).numpy()
+
+
+def plot_propagation(res: dict, sample: int = 0, frames: Sequence[int] = (0, 5, 10, 15), axs=None):
+    "Level 0 before and after the change, and the finest level generated from each, at a few frames."
+    o, p = res['original'], res['perturbed']
+    T, size = o[-1].shape[2], o[-1].shape[3:]
+    rows = {'level 0': o[0], f"level 0, {res['kind']} {res['strength']:g}": p[0],
+            'finest, from the original': o[-1], 'finest, from the changed': p[-1]}
+    if axs is None: fig, axs = plt.subplots(len(rows), len(frames), figsize=(1.6 * len(frames), 1.7 * len(rows)), squeeze=False)
+    for i, (name, v) in enumerate(rows.items()):
+        for j, f in enumerate(frames):
+            ax = axs[i][j]
+            ax.imshow(_img(v[sample][:, f * v.shape[2] // T], size)); ax.set_xticks([]); ax.set_yticks([])
+            if j == 0: ax.set_ylabel(name, fontsize=7)
+            if i == 0: ax.set_title(f'frame {f}', fontsize=8)
+    surv = ', '.join(f'level {l}: {s:.2f}' for l, s in res['survival'].items())
+    axs[0][0].figure.suptitle(f"Error propagation: {res['kind']} (survival {surv})", fontsize=9)
+    return axs[0][0].figure
+
+# %% ../nbs/10_failure_modes.ipynb #b55a9786
+def dead_blocks(videos: torch.Tensor,  # `B,C,T,H,W` in [-1, 1]
+                tokenizer: Sequence[int],  # `(t, h, w)` pixels per token
+                thresh: float = 0.5,  # a block is dead if it differs from every neighbour by more than this
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    "Which token-sized blocks break away from all their neighbours `B,nt,nh,nw` (bool), and by how much (float)."
+    v = check_video(videos, batched=True).detach().float()
+    m = F.avg_pool3d(v, tuple(tokenizer))  # block means B,C,nt,nh,nw
+    inf = torch.full_like(m[..., :1, :], float('inf'))
+    gaps = []
+    for dim, pad in ((3, (0, 0, 0, 1)), (4, (0, 1))):  # differences to the next block along h and along w
+        d = m.diff(dim=dim).abs().amax(1)  # B,nt,nh-1,nw or B,nt,nh,nw-1
+        lo = F.pad(d, pad, value=float('inf'))  # gap to the next block (inf at the far edge)
+        hi = F.pad(d, (0, 0, 1, 0) if dim == 3 else (1, 0), value=float('inf'))  # gap to the previous block
+        gaps += [lo, hi]
+    score = torch.stack(gaps).amin(0)  # the smallest gap to any neighbour
+    return score > thresh, score
+
+
+def dead_rate(videos: torch.Tensor, tokenizer: Sequence[int], thresh: float = 0.5) -> torch.Tensor:
+    "Per video, the share of token blocks that are dead."
+    return dead_blocks(videos, tokenizer, thresh)[0].flatten(1).float().mean(1)
+
+# %% ../nbs/10_failure_modes.ipynb #6d993302
+def dead_rate_by_sigma(model, videos: torch.Tensor,  # data videos at the target resolution, `B,C,*R`, in [-1, 1]
+                       labels: torch.Tensor | None, sigmas: Sequence[float], thresh: float = 0.5, seed: int = 0) -> dict:
+    "Dead-block rate of the finest level's denoised prediction of noisy data, with the data's own coarser levels as context."
+    from hpdm_nb.sampling import TiledDenoiser
+    pyr, L = model.cfg.pyramid, model.cfg.n_levels
+    finished = [level_video(videos, pyr, k) for k in range(L - 1)]
+    den = TiledDenoiser(model, L - 1, finished, labels)
+    x, s_in = videos / model.level_sigma_in(L - 1), model.level_sigma_in(L - 1)
+    g, out = torch.Generator().manual_seed(seed), {}
+    for s in sigmas:  # s in data units: the noise a pixel sees
+        y = x + (s / s_in) * torch.randn(x.shape, generator=g)
+        d = den(y, torch.full((len(x),), s / s_in)) * s_in
+        out[s] = float(dead_rate(d, model.cfg.tokenizer, thresh).mean())
+    return out

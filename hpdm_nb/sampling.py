@@ -274,6 +274,7 @@ def sample_pyramid(model: HPDM,
                    generator: torch.Generator | Sequence[torch.Generator] | None = None,  # one, or one per sample
                    seeds: Sequence[int] | None = None,  # one seed per sample (instead of `generator`)
                    levels: int | None = None,  # stop after this many levels (default: all)
+                   given: Sequence[torch.Tensor] = (),  # finished levels to continue from, coarse to fine (data units)
                    overlap=None,  # tile overlap of the finer levels: None, 'full', 'spatial', fraction(s)
                    stride: Sequence[int] | None = None,  # tile strides in pixels (overrides `overlap`)
                    blend: str = 'uniform',  # how overlapping tiles are merged: 'uniform', 'ramp', 'gaussian'
@@ -313,12 +314,15 @@ def sample_pyramid(model: HPDM,
         raise ValueError(f"shift must name the axes to move, like 'hw' or 'thw'; got {shift!r}")
     if shift is not None and tuple(st) != tuple(pyr.patch):
         raise ValueError('shift moves the non-overlapping tile grid; use it without overlap or stride')
-    finished = []
+    finished = [g.to(dev, dt) for g in given]
+    for l, g in enumerate(finished):
+        if tuple(g.shape) != (n, cfg.channels, *pyr.resolution(l)):
+            raise ValueError(f'given level {l} has shape {tuple(g.shape)}; expected {(n, cfg.channels, *pyr.resolution(l))}')
     L = levels or cfg.n_levels
     was_training = model.training
     model.eval()
     try:
-        for l in range(L):
+        for l in range(len(finished), L):
             n_steps = max(min_steps, steps // 2 ** l)
             refine = l > 0 and coarse_start is not None
             sigmas = get_sigmas_karras(n_steps, sigma_min, coarse_start if refine else sigma_max, rho, device=dev)
