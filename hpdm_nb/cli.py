@@ -166,7 +166,9 @@ def export_main(argv=None) -> int:
 
 # %% ../nbs/50_cli.ipynb #c2bcad39
 def run_demo(out='runs/demo', preset: str = 'demo', overrides=(), n_samples: int = 8, sample_steps: int = 64,
-             guidance: float = 1.0, progress: bool = True, coarse_start: float | None = 0.5) -> dict:
+             guidance: float = 1.0, progress: bool = True, coarse_start: float | None = 0.5,
+             pretrained: str | None = 'workshop',  # also sample this shipped model (None: do not)
+            ) -> dict:
     "The main job: train `preset` on the built-in data (resuming if possible), sample, write files; returns a summary."
     t0 = time.time()
     mcfg, tcfg = resolve_config(preset, [f'out={out}', *overrides])
@@ -198,6 +200,16 @@ def run_demo(out='runs/demo', preset: str = 'demo', overrides=(), n_samples: int
         samples = torch.load(files['tensor'])
         summary['object_stats'] = dict(data=object_stats(data), samples=object_stats(samples))
         summary['copy_check'] = dict(copy_check(samples, ds.videos), n_videos=len(ds))  # new videos, or copies?
+    if pretrained:  # beside the ten-minute run: a model trained for hours, shipped with the package (nbs/07b)
+        from hpdm_nb.pretrained import load_pretrained, model_card
+        from hpdm_nb.data import SHAPE_KINDS
+        t2, pm = time.time(), load_pretrained(pretrained)
+        pf = save_samples(pm, out / f'pretrained_{pretrained}', n_samples, steps=sample_steps, seed=tcfg.seed,
+                          class_names=list(SHAPE_KINDS), progress=progress)
+        card = model_card(pretrained)
+        summary['pretrained'] = dict(name=pretrained, files=pf, seconds=time.time() - t2, step=card['step'],
+                                     n_videos=card['config']['train']['n_videos'],
+                                     object_stats=object_stats(torch.load(pf['tensor'])))
     (out / 'summary.json').write_text(json.dumps(summary, indent=2))
     return summary
 
@@ -217,13 +229,20 @@ def demo_main(argv=None) -> int:
     ap.add_argument('--coarse-start', type=_sigma_or_none, default=0.5, metavar='SIGMA',
                     help='start finer levels from the upsampled coarser level plus noise of this sigma (default 0.5; '
                          'none: from pure noise, as the paper; nbs/08)')
+    ap.add_argument('--pretrained', default='workshop', metavar='NAME',
+                    help='also sample this pretrained model shipped with the package (default workshop; none: skip)')
     ap.add_argument('--no-progress', action='store_true')
     a = ap.parse_intermixed_args(argv)
     matplotlib.use('Agg')
     if a.n_samples < 1 or a.sample_steps < 1: ap.error('--n-samples and --sample-steps must be positive')
+    pretrained = None if a.pretrained.lower() == 'none' else a.pretrained
+    if pretrained:
+        from hpdm_nb.pretrained import list_pretrained
+        if pretrained not in list_pretrained():
+            ap.error(f'--pretrained {pretrained}: no such model; this package ships: {", ".join(list_pretrained()) or "none"}')
     try:
         res = run_demo(a.out, a.preset, a.overrides, a.n_samples, a.sample_steps, a.guidance, not a.no_progress,
-                       a.coarse_start)
+                       a.coarse_start, pretrained)
     except (ConfigError, CheckpointError) as e:
         print(f'hpdm_demo: error: {e}', file=sys.stderr); return 2
     print(f"hpdm_demo: trained {res['step']} steps in {res['train_seconds']:.0f} s, sampled in {res['sample_seconds']:.0f} s; "
@@ -239,6 +258,12 @@ def demo_main(argv=None) -> int:
         print(f"mean squared distance to the nearest of the {cc['n_videos']} training videos: samples "
               f"{cc['samples_to_nearest']:.3f}, training videos to each other {cc['data_to_nearest']:.3f} " +
               ('(much closer: the samples are copies of training videos)' if copies else '(not copies)'))
+    if 'pretrained' in res:
+        p, st = res['pretrained'], res['pretrained']['object_stats']
+        print(f"the pretrained {p['name']} model (trained {p['step']} steps on {p['n_videos']} videos; card: "
+              f"hpdm_nb/weights/{p['name']}/README.md) sampled {a.n_samples} new videos in {p['seconds']:.0f} s: "
+              f"{p['files']['gif']}, {p['files']['levels_png']}; {st['objects_per_frame']:.2f} objects per frame "
+              f"({st['one_object']:.0%} exactly one)")
     return 0
 
 # %% ../nbs/50_cli.ipynb #1dabd8b7

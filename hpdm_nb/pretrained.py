@@ -222,7 +222,7 @@ def load_pretrained(name: str = 'workshop', device='cpu', dtype: torch.dtype = t
         raise PretrainedError(f'{folder} does not fit its config: missing {missing[:3]}, unexpected {unexpected[:3]}')
     return model.to(device=device, dtype=dtype).eval()
 
-# %% ../nbs/07b_pretrained.ipynb #0ce4e9dd
+# %% ../nbs/07b_pretrained.ipynb #102c8396
 def hardware() -> str:
     "This machine in words: CPU model and cores, GPU if any, torch version."
     cpu = platform.processor() or platform.machine()

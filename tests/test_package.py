@@ -53,3 +53,34 @@ def test_functions_follow_input_dtype():
     den = Denoiser(lambda y, c_noise: torch.zeros_like(y), sigma_data=0.5)
     y = sample_euler(den, torch.randn(2, 3, dtype=torch.float64) * 80, get_sigmas_karras(4).double(), disable=True)
     assert y.dtype == torch.float64
+
+
+SAMPLE = str(Path(sys.executable).with_name('hpdm_sample')) if Path(sys.executable).with_name('hpdm_sample').exists() \
+    else shutil.which('hpdm_sample')
+
+
+def test_pretrained_loads_offline_with_its_card():
+    "The shipped model loads from package data alone (no network, no run folder), and its card describes it."
+    code = ("import json, torch; from hpdm_nb.pretrained import load_pretrained, model_card, list_pretrained, WEIGHTS_DIR;"
+            "from hpdm_nb.rin import HPDMConfig; m = load_pretrained('workshop'); c = model_card('workshop');"
+            "assert m.cfg == HPDMConfig.from_dict(c['config']['model']) and not m.training;"
+            "assert m.cfg.n_levels >= 3 and c['config']['train']['n_videos'] >= 1000;"
+            "assert all(k in c for k in ('command', 'step', 'hardware', 'wall_time_s', 'quality', 'data'));"
+            "assert (WEIGHTS_DIR / 'workshop' / 'README.md').read_text().startswith('# workshop');"
+            "print(list_pretrained())")
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          env={**__import__('os').environ, 'HF_HUB_OFFLINE': '1', 'no_proxy': '*', 'http_proxy': 'http://0.0.0.0:1'})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'workshop' in proc.stdout
+
+
+def test_sample_pretrained_and_unknown_name(tmp_path):
+    "`hpdm_sample pretrained:workshop` writes videos of the model's shape; an unknown name lists the shipped ones."
+    proc = subprocess.run([SAMPLE, 'pretrained:workshop', '--n', '2', '--steps', '8', '--out', str(tmp_path), '--no-progress'],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    samples = __import__('torch').load(tmp_path / 'samples.pt')
+    assert samples.shape == (2, 3, 16, 64, 64) and samples.isfinite().all()
+    assert 'pretrained:workshop' in proc.stdout
+    bad = subprocess.run([SAMPLE, 'pretrained:nope'], capture_output=True, text=True)
+    assert bad.returncode == 2 and "no pretrained model 'nope'" in bad.stderr and 'workshop' in bad.stderr

@@ -73,7 +73,7 @@ def run_pytest():
     "Run pytest on tests/ and return (passed, failed)."
     if not any((ROOT / 'tests').glob('test_*.py')): return 0, 0
     report = Path(tempfile.mkstemp(suffix='.xml')[1])
-    proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', f'--junitxml={report}',
+    proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-rs', '-p', 'no:cacheprovider', f'--junitxml={report}',
                            str(ROOT / 'tests')], cwd=ROOT)
     import xml.etree.ElementTree as ET
     try:
@@ -81,6 +81,7 @@ def run_pytest():
         suite = suite if suite.tag == 'testsuite' else suite.find('testsuite')
         total, fails = int(suite.get('tests')), int(suite.get('failures')) + int(suite.get('errors'))
         skipped = int(suite.get('skipped', 0))
+        if skipped: print(f'  pytest skipped {skipped} test(s): see the reasons with pytest -rs', flush=True)
         return total - fails - skipped, fails
     except Exception:
         return 0, max(1, proc.returncode)
