@@ -20,7 +20,8 @@ from .train import (train, resolve_config, CheckpointError, TRAIN_PRESETS, plot_
 from .sampling import sample_pyramid
 
 # %% auto #0
-__all__ = ['level_sheet', 'save_samples', 'train_main', 'sample_main', 'export_main', 'run_demo', 'demo_main', 'main']
+__all__ = ['level_sheet', 'save_samples', 'train_main', 'sample_main', 'sample_measures', 'export_main', 'run_demo', 'demo_main',
+           'main']
 
 # %% ../nbs/50_cli.ipynb #e12a283c
 def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None = None, names=None):
@@ -147,9 +148,39 @@ def sample_main(argv=None) -> int:
     classes = _class_names(TrainConfig(**ck['train']))
     files = save_samples(model, out, a.n, labels, a.steps, a.guidance, a.seed, classes, not a.no_progress,
                          overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start)
+    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance,
+                   overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, files=files,
+                   **sample_measures(torch.load(files['tensor']), model.cfg, a.overlap, ck['train']))
+    (out / 'summary.json').write_text(json.dumps(summary, indent=1))
     print(f"sampled {a.n} videos from {a.run if pretrained else run} (step {ck['step']}):")
     for k, v in files.items(): print(f'  {k:<11} {v}')
+    s = summary['seams']
+    print('finest level: tile seams (tile borders / other token borders) ' +
+          ', '.join(f"{ax} {v['tile_seam']:.2f}" for ax, v in s.items() if v['tile_seam'] is not None) +
+          '; token grid (token borders / inside tokens) ' +
+          ', '.join(f"{ax} {v['token_grid']:.2f}" for ax, v in s.items() if v['token_grid'] is not None) +
+          f"; dead blocks {summary['dead_blocks']:.2%}" + (f" (data: {summary['data']['dead_blocks']:.2%}; nbs/10)" if 'data' in summary else ' (nbs/10)'))
+    if 'data' in summary:
+        print('  the same for held-out data videos: ' + ', '.join(
+            f"{ax} seams {v['tile_seam']:.2f}, grid {v['token_grid']:.2f}" for ax, v in summary['data']['seams'].items()
+            if v['tile_seam'] is not None and v['token_grid'] is not None))
+    print(f"  summary   {out / 'summary.json'}")
     return 0
+
+
+def sample_measures(videos: torch.Tensor, cfg: HPDMConfig, overlap='none', train: dict | None = None,
+                    n_data: int = 32) -> dict:
+    "The failure measures of nbs/10 for sampled finest-level videos (seams per axis, token grid, dead blocks), and the data's."
+    from hpdm_nb.failures import variant_borders, seam_stats, seam_summary, dead_rate
+    from hpdm_nb.data import MovingShapes
+    borders = variant_borders(cfg.pyramid, cfg.n_levels - 1, overlap)
+    def measure(v):
+        return dict(seams=seam_summary(seam_stats(v, borders, cfg.tokenizer)), dead_blocks=float(dead_rate(v, cfg.tokenizer).mean()))
+    out = measure(videos)
+    if train and train.get('data') == 'shapes':  # held-out videos of the built-in data, at the same positions
+        ds = MovingShapes(train['n_videos'] + n_data, size=cfg.target, seed=train.get('data_seed', 0))
+        out['data'] = measure(torch.stack([ds[i]['video'] for i in range(train['n_videos'], train['n_videos'] + n_data)]))
+    return out
 
 # %% ../nbs/50_cli.ipynb #08708b53
 def export_main(argv=None) -> int:

@@ -82,5 +82,8 @@ def test_sample_pretrained_and_unknown_name(tmp_path):
     samples = __import__('torch').load(tmp_path / 'samples.pt')
     assert samples.shape == (2, 3, 16, 64, 64) and samples.isfinite().all()
     assert 'pretrained:workshop' in proc.stdout
+    summary = json.loads((tmp_path / 'summary.json').read_text())  # the failure measures of nbs/10, and the data's
+    assert set(summary['seams']) == {'t', 'h', 'w'} and set(summary['data']['seams']) == {'t', 'h', 'w'}
+    assert 0 <= summary['dead_blocks'] <= 1 and 'tile seams' in proc.stdout
     bad = subprocess.run([SAMPLE, 'pretrained:nope'], capture_output=True, text=True)
     assert bad.returncode == 2 and "no pretrained model 'nope'" in bad.stderr and 'workshop' in bad.stderr
