@@ -11,15 +11,15 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import check_video, object_stats, nearest_videos, MovingShapes, SHAPE_KINDS
+from .data import check_video, object_stats, MovingShapes, SHAPE_KINDS
 from .patches import Pyramid, level_video
 from .rin import HPDMConfig
 from .model import HPDM
 
 # %% auto #0
-__all__ = ['BAR', 'WEIGHTS_DIR', 'token_border_stats', 'border_summary', 'shape_features', 'KindJudge', 'quality_report',
-           'check_bar', 'shapes_data', 'evaluate_model', 'PretrainedError', 'list_pretrained', 'model_card',
-           'load_pretrained', 'hardware', 'run_wall_time', 'card_markdown', 'publish_pretrained']
+__all__ = ['BAR', 'WEIGHTS_DIR', 'token_border_stats', 'border_summary', 'shape_features', 'KindJudge', 'median_nearest',
+           'quality_report', 'check_bar', 'shapes_data', 'evaluate_model', 'PretrainedError', 'list_pretrained',
+           'model_card', 'load_pretrained', 'hardware', 'run_wall_time', 'card_markdown', 'publish_pretrained']
 
 # %% ../nbs/07b_pretrained.ipynb #37a8a1f6
 def token_border_stats(videos: torch.Tensor,  # `B,C,T,H,W`
@@ -110,11 +110,16 @@ class KindJudge:
         return float((self.predict(videos) == torch.as_tensor(labels).cpu()).float().mean())
 
 # %% ../nbs/07b_pretrained.ipynb #f5adbb08
-def _median_nearest(x: torch.Tensor, train: torch.Tensor, pyr: Pyramid, level: int) -> float:
-    "Median over `x` of the mean squared distance to the nearest training video, both at the level's resolution."
-    tl = torch.cat([level_video(train[a:a + 256].float() / 127.5 - 1 if train.dtype == torch.uint8 else train[a:a + 256],
-                                pyr, level) for a in range(0, len(train), 256)])
-    return float(nearest_videos(x, tl)[1].median())
+def median_nearest(sets: list, train: torch.Tensor, pyr: Pyramid, level: int, chunk: int = 256) -> list[float]:
+    "For each set of videos at a level's resolution: the median over its videos of the mean squared distance to the nearest training video."
+    flat = [x.float().cpu().flatten(1) for x in sets]
+    best = [torch.full((len(x),), float('inf')) for x in flat]
+    for a in range(0, len(train), chunk):  # one pass over the training set, a chunk at a time, never all in float
+        t = train[a:a + chunk]
+        t = level_video(t.float() / 127.5 - 1 if t.dtype == torch.uint8 else t.float(), pyr, level).flatten(1)
+        for i, x in enumerate(flat):
+            best[i] = torch.minimum(best[i], (torch.cdist(x, t).pow(2) / x.shape[1]).amin(1))
+    return [float(b.median()) for b in best]
 
 
 def quality_report(levels: list,  # the samples of every level, coarse to fine, `B,C,*R_l` in [-1, 1]
@@ -131,11 +136,11 @@ def quality_report(levels: list,  # the samples of every level, coarse to fine, 
         x = x.float().cpu().clamp(-1, 1)
         data = level_video(held_out, pyramid, l)
         judge = KindJudge().fit(level_video(judge_videos, pyramid, l), judge_labels)
-        row = {}
+        row, near = {}, dict(zip(('samples', 'data'), median_nearest([x, data], train, pyramid, l)))
         for who, v, lab in (('samples', x, labels), ('data', data, held_labels)):
             o = object_stats(v)
             row[who] = dict(one_object=o['one_object'], objects_per_frame=o['objects_per_frame'], foreground=o['foreground'],
-                            kind_accuracy=judge.accuracy(v, lab), nearest_train=_median_nearest(v, train, pyramid, l),
+                            kind_accuracy=judge.accuracy(v, lab), nearest_train=near[who],
                             **border_summary(token_border_stats(v, tokenizer)))
         s, d = row['samples'], row['data']
         row['ratios'] = dict(copy=s['nearest_train'] / d['nearest_train'], grain=s['grain'] / d['grain'],
@@ -143,7 +148,7 @@ def quality_report(levels: list,  # the samples of every level, coarse to fine, 
         report[f'level_{l}'] = row
     return report
 
-# %% ../nbs/07b_pretrained.ipynb #6245cf20
+# %% ../nbs/07b_pretrained.ipynb #46d43162
 BAR = dict(copy=0.5, one_object=0.8, kind_accuracy=0.8, border_ratio=0.15, grain=1.5)
 
 
@@ -159,7 +164,7 @@ def check_bar(report: dict, bar: dict = BAR) -> dict:
         out[lv] = ok
     return out
 
-# %% ../nbs/07b_pretrained.ipynb #74395fec
+# %% ../nbs/07b_pretrained.ipynb #5603ed57
 def shapes_data(n_videos: int, size, seed: int = 0, n_held: int = 64, progress: bool = False) -> dict:
     "MovingShapes as a model was trained on it (`n_videos` from `seed`), and `n_held` videos after them, held out."
     from hpdm_nb.train import MemoryDataset
@@ -184,7 +189,7 @@ def evaluate_model(model: HPDM, data: dict,  # `shapes_data` of the model's trai
     return dict(report=rep, bar=check_bar(rep), n=n, seed=seed, seconds_per_video=secs / n,
                 sampler={k: v for k, v in sample_kw.items() if isinstance(v, (int, float, str, type(None)))}, levels=levels)
 
-# %% ../nbs/07b_pretrained.ipynb #a2e08b01
+# %% ../nbs/07b_pretrained.ipynb #ae759976
 import hpdm_nb
 WEIGHTS_DIR = Path(hpdm_nb.__file__).resolve().parent / 'weights'  # inside the installed package
 
@@ -222,7 +227,7 @@ def load_pretrained(name: str = 'workshop', device='cpu', dtype: torch.dtype = t
         raise PretrainedError(f'{folder} does not fit its config: missing {missing[:3]}, unexpected {unexpected[:3]}')
     return model.to(device=device, dtype=dtype).eval()
 
-# %% ../nbs/07b_pretrained.ipynb #102c8396
+# %% ../nbs/07b_pretrained.ipynb #4d97170a
 def hardware() -> str:
     "This machine in words: CPU model and cores, GPU if any, torch version."
     cpu = platform.processor() or platform.machine()

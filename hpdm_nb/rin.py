@@ -386,6 +386,10 @@ class HPDMConfig:
         if bad: raise ConfigError(f'{self.name}: patch {self.patch} is not divisible by the tokenizer {self.tokenizer} '
                                   f'({", ".join(bad)}); pick a tokenizer whose sizes divide the patch')
         L, n = self.n_levels, self.n_blocks
+        for k in ('dim', 'dim_latent', 'dim_head', 'n_latents', 'n_blocks', 'n_compute', 'n_freqs', 'channels'):
+            if getattr(self, k) < 1: raise ConfigError(f'{self.name}: {k} must be at least 1, got {getattr(self, k)}')
+        if self.n_classes < 0: raise ConfigError(f'{self.name}: n_classes must be 0 (no classes) or more, got {self.n_classes}')
+        if self.mlp_mult <= 0: raise ConfigError(f'{self.name}: mlp_mult must be positive, got {self.mlp_mult}')
         lpb = self.levels_per_block
         if isinstance(lpb, str):
             if lpb not in ('adaptive', 'full'):
