@@ -35,10 +35,12 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--steps', type=int, default=64, help='level-0 sampler steps (halved per level)')
     ap.add_argument('--snapshots', default='all', help="'all', 'none', or comma-separated steps")
+    ap.add_argument('--snapshot-n', type=int, help='samples per snapshot (default --n)')
     ap.add_argument('--publish', help='publish the final weights under this name')
     ap.add_argument('--description', default='class-conditional MovingShapes, 3 levels up to 16x64x64')
     ap.add_argument('--command', default='hpdm_train workshop-64')
     ap.add_argument('--dest', help='publish into this folder instead of the package (for trying it out)')
+    ap.add_argument('--note', action='append', default=[], help='a further paragraph for the model card (repeatable)')
     a = ap.parse_args()
     run = Path(a.run)
     cfg = json.loads((run / 'config.json').read_text())
@@ -55,13 +57,15 @@ def main():
     elif a.snapshots != 'all': snaps = [s for s in snaps if int(s.stem.split('_')[1]) in {int(x) for x in a.snapshots.split(',')}]
     ck = load_checkpoint(run / 'ckpt.pt')
     todo = [(int(s.stem.split('_')[1]), lambda s=s: load_file(str(s))) for s in snaps]
-    if int(ck['step']) not in [st for st, _ in todo]: todo.append((int(ck['step']), lambda: clean_state_dict(ck['ema'])))
+    if int(ck['step']) not in [st for st, _ in todo] and not a.publish:  # --publish measures the shipped weights itself
+        todo.append((int(ck['step']), lambda: clean_state_dict(ck['ema'])))
     print(f'{run}: {len(todo)} weights to measure, {a.n} samples each; cells: one object · right kind · copy ratio · '
           'token-border ratios over the data\'s (t/h/w) · grain over the data\'s')
     for step, get in todo:
-        if str(step) in results and results[str(step)]['n'] == a.n: print(row(step, results[str(step)])); continue
+        n = a.snapshot_n or a.n
+        if str(step) in results and results[str(step)]['n'] == n: print(row(step, results[str(step)])); continue
         model = HPDM(mcfg); model.load_state_dict(get()); model.eval()
-        res = evaluate_model(model, data, n=a.n, seed=a.seed, steps=a.steps)
+        res = evaluate_model(model, data, n=n, seed=a.seed, steps=a.steps)
         res.pop('levels')
         results[str(step)] = res
         (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
@@ -73,21 +77,33 @@ def main():
         from hpdm_nb.sampling import sample_pyramid
         kw = dict(labels=torch.arange(8) % mcfg.n_classes, seeds=range(a.seed, a.seed + 8), steps=a.steps, progress=False)
         t0 = time.time()
-        diff = max(float((x - y).abs().max()) for x, y in zip(sample_pyramid(full, 8, **kw), sample_pyramid(half, 8, **kw)))
+        s32, s16 = sample_pyramid(full, 8, **kw), sample_pyramid(half, 8, **kw)
+        diff = max(float((x - y).abs().max()) for x, y in zip(s32, s16))
         print(f'float16 weights against float32: largest difference of 8 samples {diff:.2e} ({time.time() - t0:.0f} s)')
         use_half = diff < 2 / 255  # below one 8-bit grey level of a written video
         q = evaluate_model(half if use_half else full, data, n=a.n, seed=a.seed, steps=a.steps)
+        results[str(ck['step'])] = {k: v for k, v in q.items() if k != 'levels'}  # the shipped weights, measured
+        (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
+        print(row(ck['step'], q), f'(shipped weights, {a.n} samples)', flush=True)
         steps_table = ['Quality along training (every level; one object · right kind · copy ratio · token-border '
-                       'ratios t/h/w over the data\'s · grain over the data\'s):', '',
-                       '| step | ' + ' | '.join(f'level {l}' for l in range(mcfg.n_levels)) + ' |',
-                       '|---|' + '---|' * mcfg.n_levels] + [row(s, results[s]) for s in sorted(results, key=int)]
+                       'ratios t/h/w over the data\'s · grain over the data\'s; samples per row in the last column):', '',
+                       '| step | ' + ' | '.join(f'level {l}' for l in range(mcfg.n_levels)) + ' | samples |',
+                       '|---|' + '---|' * (mcfg.n_levels + 1)] + [row(s, results[s])[:-1] + f'| {results[s]["n"]} |'
+                                                                  for s in sorted(results, key=int)]
         notes = [f'float16 weights change 8 samples (seeds {a.seed} to {a.seed + 7}) by at most {diff:.1e}: '
                  + ('less than one 8-bit grey level, so they are stored in float16.' if use_half else
-                    'more than one 8-bit grey level, so they are stored in float32.'), '\n'.join(steps_table)]
+                    'more than one 8-bit grey level, so they are stored in float32.'), *a.note, '\n'.join(steps_table)]
         extra = dict(dest=a.dest) if a.dest else {}
         folder = publish_pretrained(run, a.publish, a.description, a.command, half=use_half, quality=q, notes=notes, **extra)
         m = load_pretrained(a.publish) if not a.dest else None
-        print(f'published {folder}; card: {folder / "README.md"}')
+        import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+        from hpdm_nb.cli import level_sheet
+        from hpdm_nb.data import SHAPE_KINDS
+        names = [SHAPE_KINDS[i % 4] for i in range(8)]
+        fig = level_sheet([v.clamp(-1, 1) for v in (s16 if use_half else s32)], n=8, n_frames=8, names=names,
+                          title=f'{a.publish}: 8 samples (seeds {a.seed} to {a.seed + 7}), every pyramid level')
+        fig.savefig(folder / 'samples.png', dpi=55); plt.close(fig)
+        print(f'published {folder}; card: {folder / "README.md"}; frame sheet: {folder / "samples.png"}')
 
 
 if __name__ == '__main__':
