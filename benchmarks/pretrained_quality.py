@@ -103,6 +103,9 @@ def main():
         fig = level_sheet([v.clamp(-1, 1) for v in (s16 if use_half else s32)], n=8, n_frames=8, names=names,
                           title=f'{a.publish}: 8 samples (seeds {a.seed} to {a.seed + 7}), every pyramid level')
         fig.savefig(folder / 'samples.png', dpi=55); plt.close(fig)
+        from hpdm_nb.pretrained import card_markdown
+        card = json.loads((folder / 'card.json').read_text()); card['image'] = 'samples.png'
+        (folder / 'card.json').write_text(json.dumps(card, indent=1)); (folder / 'README.md').write_text(card_markdown(card))
         print(f'published {folder}; card: {folder / "README.md"}; frame sheet: {folder / "samples.png"}')
 
 

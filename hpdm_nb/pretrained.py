@@ -257,6 +257,7 @@ def card_markdown(card: dict) -> str:
              f"- {card['step']} steps of batch {t['batch_size']} ({t['optimizer']}, lr {t['lr']}, EMA half-life "
              f"{t['ema_half_life']} steps), {card['wall_time_s'] / 3600:.2f} h on {card['hardware']}",
              f"- weights: {card['weights']}", '']
+    if card.get('image'): lines += [f"![{card['name']}: samples at every pyramid level]({card['image']})", '']
     q = card.get('quality')
     if q:
         lines += [f"## Measured quality ({q['n']} samples, seeds {q['seed']} to {q['seed'] + q['n'] - 1}, "
