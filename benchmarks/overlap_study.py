@@ -20,15 +20,26 @@ def main():
     ap.add_argument('--n', type=int, default=8)
     ap.add_argument('--steps', type=int, default=32)
     ap.add_argument('--held', type=int, default=64)
+    ap.add_argument('--snapshot', help="the model's weights from this safetensors file instead (an earlier snapshot of its run)")
+    ap.add_argument('--variants', help='comma-separated variant names (default: all)')
     a = ap.parse_args()
     model = load_pretrained(a.model)
+    if a.snapshot:
+        from safetensors.torch import load_file
+        model.load_state_dict(load_file(a.snapshot))
     n_train = model_card(a.model)['config']['train']['n_videos']
     ds = MovingShapes(n_train + a.held, size=model.cfg.target)
     held = torch.stack([ds[i]['video'] for i in range(n_train, n_train + a.held)])
     t0 = time.time()
-    rows = overlap_study(model, held, n=a.n, steps=a.steps)
+    variants = None
+    if a.variants:
+        from hpdm_nb.failures import STRATEGIES
+        extra = {'f/h/w ramp': dict(overlap=STRATEGIES['f/h/w'], blend='ramp'), 'f/h/w gaussian': dict(overlap=STRATEGIES['f/h/w'], blend='gaussian'),
+                 'shift h/w': dict(shift='hw'), 'shift f/h/w': dict(shift='thw'), **{k: dict(overlap=v) for k, v in STRATEGIES.items()}}
+        variants = {k: extra[k] for k in a.variants.split(',')}
+    rows = overlap_study(model, held, variants, n=a.n, steps=a.steps)
     f = lambda v: '' if v is None else f'{v:.2f}'
-    print(f'{a.model}: {a.n} samples, seeds 0 to {a.n - 1}, {a.steps} level-0 steps; {time.time() - t0:.0f} s in all\n')
+    print(f'{a.snapshot or a.model}: {a.n} samples, seeds 0 to {a.n - 1}, {a.steps} level-0 steps; {time.time() - t0:.0f} s in all\n')
     print('| variant | seams t / h / w (÷ data) | mean | token grid t / h / w (÷ data) | tiles per step | s per video | paper FVD |')
     print('|---|---|---|---|---|---|---|')
     for r in rows:
