@@ -11,7 +11,7 @@ import argparse, time
 import torch
 from hpdm_nb.pretrained import load_pretrained, model_card
 from hpdm_nb.data import MovingShapes
-from hpdm_nb.failures import overlap_study, seam_score, PAPER_TABLE4, AXES
+from hpdm_nb.failures import overlap_study, seam_score, PAPER_TABLE4, AXES, VARIANTS
 
 
 def main():
@@ -31,12 +31,7 @@ def main():
     ds = MovingShapes(n_train + a.held, size=model.cfg.target)
     held = torch.stack([ds[i]['video'] for i in range(n_train, n_train + a.held)])
     t0 = time.time()
-    variants = None
-    if a.variants:
-        from hpdm_nb.failures import STRATEGIES
-        extra = {'f/h/w ramp': dict(overlap=STRATEGIES['f/h/w'], blend='ramp'), 'f/h/w gaussian': dict(overlap=STRATEGIES['f/h/w'], blend='gaussian'),
-                 'shift h/w': dict(shift='hw'), 'shift f/h/w': dict(shift='thw'), **{k: dict(overlap=v) for k, v in STRATEGIES.items()}}
-        variants = {k: extra[k] for k in a.variants.split(',')}
+    variants = {k: VARIANTS[k] for k in a.variants.split(',')} if a.variants else None
     rows = overlap_study(model, held, variants, n=a.n, steps=a.steps)
     f = lambda v: '' if v is None else f'{v:.2f}'
     print(f'{a.snapshot or a.model}: {a.n} samples, seeds 0 to {a.n - 1}, {a.steps} level-0 steps; {time.time() - t0:.0f} s in all\n')

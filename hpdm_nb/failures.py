@@ -17,9 +17,10 @@ from .patches import Pyramid, level_video
 from .sampling import tile_starts, resolve_stride
 
 # %% auto #0
-__all__ = ['AXES', 'STRATEGIES', 'PAPER_TABLE4', 'PERTURBATIONS', 'diff_profile', 'tile_borders', 'seam_stats', 'seam_summary',
-           'seam_map', 'show_seam_map', 'variant_borders', 'overlap_study', 'seam_score', 'plot_overlap_study',
-           'perturb', 'to_level', 'propagation', 'plot_propagation', 'dead_blocks', 'dead_rate', 'dead_rate_by_sigma']
+__all__ = ['AXES', 'STRATEGIES', 'PAPER_TABLE4', 'VARIANTS', 'PERTURBATIONS', 'diff_profile', 'tile_borders', 'seam_stats',
+           'seam_summary', 'seam_map', 'show_seam_map', 'variant_borders', 'overlap_study', 'seam_score',
+           'plot_overlap_study', 'perturb', 'to_level', 'propagation', 'plot_propagation', 'dead_blocks', 'dead_rate',
+           'dead_rate_by_sigma']
 
 # %% ../nbs/10_failure_modes.ipynb #04bd9459
 AXES = ('t', 'h', 'w')
@@ -107,6 +108,10 @@ STRATEGIES = {'none': (0, 0, 0), 'w': (0, 0, .5), 'h': (0, .5, 0), 'h/w': (0, .5
 PAPER_TABLE4 = {'none': (385.40, 475.05), 'w': (367.10, 452.79), 'h': (383.15, 467.36), 'h/w': (382.25, 456.10),
                 'f': (380.63, 460.74), 'f/w': (398.77, 492.84), 'f/h': (360.46, 436.81),
                 'f/h/w': (381.85, 467.37)}  # the paper's FVD at 32x128x128 and 64x256x256 (lower is better)
+VARIANTS = {**{k: dict(overlap=v) for k, v in STRATEGIES.items()},  # Table 4's strategies, then what the paper did not try
+            'f/h/w ramp': dict(overlap=STRATEGIES['f/h/w'], blend='ramp'),
+            'f/h/w gaussian': dict(overlap=STRATEGIES['f/h/w'], blend='gaussian'),
+            'shift h/w': dict(shift='hw'), 'shift f/h/w': dict(shift='thw')}
 
 
 def variant_borders(pyramid: Pyramid, level: int, overlap=None, shift: str | None = None) -> dict:
@@ -122,17 +127,13 @@ def variant_borders(pyramid: Pyramid, level: int, overlap=None, shift: str | Non
 
 
 def overlap_study(model, held: torch.Tensor,  # held-out data videos at the target resolution, in [-1, 1]
-                  variants: dict | None = None,  # name -> dict(overlap=, blend=, shift=) (default: Table 4 + extras)
+                  variants: dict | None = None,  # name -> dict(overlap=, blend=, shift=) (default: VARIANTS)
                   n: int = 8, seed: int = 0, steps: int = 32, progress: bool = True) -> list[dict]:
     "Sample the same seeds with every variant; the finest level's seams per axis over the data's, tiles, seconds."
     from tqdm.auto import tqdm
     from hpdm_nb.sampling import sample_pyramid, tile_count, shifted_starts
     pyr, tok, L = model.cfg.pyramid, model.cfg.tokenizer, model.cfg.n_levels
-    if variants is None:
-        variants = {k: dict(overlap=v) for k, v in STRATEGIES.items()}
-        variants.update({'f/h/w ramp': dict(overlap=STRATEGIES['f/h/w'], blend='ramp'),
-                         'f/h/w gaussian': dict(overlap=STRATEGIES['f/h/w'], blend='gaussian'),
-                         'shift h/w': dict(shift='hw'), 'shift f/h/w': dict(shift='thw')})
+    variants = VARIANTS if variants is None else variants
     data = level_video(held, pyr, L - 1)
     labels = torch.arange(n) % max(model.cfg.n_classes, 1) if model.cfg.n_classes else None
     rows, cache = [], {}
