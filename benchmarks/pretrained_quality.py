@@ -99,7 +99,7 @@ def main():
         import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
         from hpdm_nb.cli import level_sheet
         from hpdm_nb.data import SHAPE_KINDS
-        names = [SHAPE_KINDS[i % 4] for i in range(8)]
+        names = [f'{SHAPE_KINDS[i % 4]}, seed {a.seed + i}' for i in range(8)]
         fig = level_sheet([v.clamp(-1, 1) for v in (s16 if use_half else s32)], n=8, n_frames=8, names=names,
                           title=f'{a.publish}: 8 samples (seeds {a.seed} to {a.seed + 7}), every pyramid level')
         fig.savefig(folder / 'samples.png', dpi=55); plt.close(fig)
