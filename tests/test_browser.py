@@ -88,7 +88,8 @@ def test_widgets_render_and_respond(lab):
         kernel = panel + ("const k = w && w.sessionContext.session && w.sessionContext.session.kernel;"
                           "return k ? k.status : null;")
         _wait(lambda: drv.execute_script(kernel) == 'idle', 120, 'an idle kernel')  # (a new kernel starts)
-        drv.execute_script(panel + "jupyterapp.shell.activateById(w.id); return jupyterapp.commands.execute('notebook:run-all-cells')")
+        # start the run and return at once (returning the command's promise would make selenium wait for every cell)
+        drv.execute_script(panel + "jupyterapp.shell.activateById(w.id); jupyterapp.commands.execute('notebook:run-all-cells'); return true;")
         imgs = lambda: drv.find_elements(By.CSS_SELECTOR, '.jp-OutputArea-output img.widget-image')
         # three explorers: the overlap explorer, the stitching viewer, the error-propagation explorer
         _wait(lambda: len(imgs()) >= 3 and all(i.get_attribute('src') for i in imgs()[:3]), 400, 'three widget images')
