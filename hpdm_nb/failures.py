@@ -180,7 +180,7 @@ def plot_overlap_study(rows: list[dict], title: str = 'Seams of the finest level
     fig.tight_layout()
     return fig
 
-# %% ../nbs/10_failure_modes.ipynb #e1be4a51
+# %% ../nbs/10_failure_modes.ipynb #c11c1339
 PERTURBATIONS = ('shift', 'colour', 'noise', 'remove')
 
 
@@ -225,7 +225,7 @@ def propagation(model, base: list, kind: str, strength: float, labels=None, seed
         res['to_original'][l] = float((b - base[0]).pow(2).mean())
     return res
 
-# %% ../nbs/10_failure_modes.ipynb #fee5da78
+# %% ../nbs/10_failure_modes.ipynb #2fc6feb6
 def _img(v: torch.Tensor, size) -> np.ndarray:
     "One frame `C,H,W` in [-1, 1] as an `H,W,C` image, enlarged (nearest) to `size`."
     up = F.interpolate(v[None].float(), size=size, mode='nearest')[0]
@@ -249,7 +249,7 @@ def plot_propagation(res: dict, sample: int = 0, frames: Sequence[int] = (0, 5, 
     axs[0][0].figure.suptitle(f"Error propagation: {res['kind']} (survival {surv})", fontsize=9)
     return axs[0][0].figure
 
-# %% ../nbs/10_failure_modes.ipynb #b55a9786
+# %% ../nbs/10_failure_modes.ipynb #20608d9b
 def dead_blocks(videos: torch.Tensor,  # `B,C,T,H,W` in [-1, 1]
                 tokenizer: Sequence[int],  # `(t, h, w)` pixels per token
                 thresh: float = 0.5,  # a block is dead if it differs from every neighbour by more than this
@@ -272,7 +272,7 @@ def dead_rate(videos: torch.Tensor, tokenizer: Sequence[int], thresh: float = 0.
     "Per video, the share of token blocks that are dead."
     return dead_blocks(videos, tokenizer, thresh)[0].flatten(1).float().mean(1)
 
-# %% ../nbs/10_failure_modes.ipynb #6d993302
+# %% ../nbs/10_failure_modes.ipynb #8c86c86d
 def dead_rate_by_sigma(model, videos: torch.Tensor,  # data videos at the target resolution, `B,C,*R`, in [-1, 1]
                        labels: torch.Tensor | None, sigmas: Sequence[float], thresh: float = 0.5, seed: int = 0) -> dict:
     "Dead-block rate of the finest level's denoised prediction of noisy data, with the data's own coarser levels as context."

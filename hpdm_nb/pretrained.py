@@ -234,7 +234,7 @@ def hardware() -> str:
     try: cpu = next(l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name'))
     except (OSError, StopIteration): pass
     gpu = f', GPU {torch.cuda.get_device_name()} x{torch.cuda.device_count()}' if torch.cuda.is_available() else ', no GPU'
-    return f'{cpu}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}, {torch.get_num_threads()} threads'
+    return f'{cpu}, {os.cpu_count()} cores{gpu}, torch {torch.__version__}'
 
 
 def run_wall_time(out) -> float:
