@@ -249,7 +249,7 @@ def plot_propagation(res: dict, sample: int = 0, frames: Sequence[int] = (0, 5, 
     axs[0][0].figure.suptitle(f"Error propagation: {res['kind']} (survival {surv})", fontsize=9)
     return axs[0][0].figure
 
-# %% ../nbs/10_failure_modes.ipynb #20608d9b
+# %% ../nbs/10_failure_modes.ipynb #f8a1ab4b
 def dead_blocks(videos: torch.Tensor,  # `B,C,T,H,W` in [-1, 1]
                 tokenizer: Sequence[int],  # `(t, h, w)` pixels per token
                 thresh: float = 0.5,  # a block is dead if it differs from every neighbour by more than this
@@ -272,7 +272,7 @@ def dead_rate(videos: torch.Tensor, tokenizer: Sequence[int], thresh: float = 0.
     "Per video, the share of token blocks that are dead."
     return dead_blocks(videos, tokenizer, thresh)[0].flatten(1).float().mean(1)
 
-# %% ../nbs/10_failure_modes.ipynb #8c86c86d
+# %% ../nbs/10_failure_modes.ipynb #92ea074c
 def dead_rate_by_sigma(model, videos: torch.Tensor,  # data videos at the target resolution, `B,C,*R`, in [-1, 1]
                        labels: torch.Tensor | None, sigmas: Sequence[float], thresh: float = 0.5, seed: int = 0) -> dict:
     "Dead-block rate of the finest level's denoised prediction of noisy data, with the data's own coarser levels as context."
