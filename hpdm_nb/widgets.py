@@ -72,12 +72,12 @@ class OverlapExplorer:
             for a, b, c in starts.tolist():
                 if a <= frame < a + r[0]:
                     axs[0].add_patch(plt.Rectangle((c - 0.5, b - 0.5), r[2], r[1], fill=False, ec='c', lw=0.7, ls=ls))
-        axs[0].set(title=f'Tiles over frame {frame}', xticks=[], yticks=[])
+        axs[0].set(title=f'Tiles over frame {frame}', xticks=[], yticks=[], xlabel='w', ylabel='h')
         T = v.shape[2]
         strip = np.concatenate([np.concatenate([_img(x[:, f], v.shape[3:]) for f in range(0, T, max(1, T // 6))], 1) for x in v], 0)
-        axs[1].imshow(strip); axs[1].set(title='Samples (rows), frames (columns)', xticks=[], yticks=[])
+        axs[1].imshow(strip); axs[1].set(title='Samples (rows), frames (columns)', xticks=[], yticks=[], xlabel='time', ylabel='sample')
         m = seam_map(v)
-        axs[2].imshow(m, cmap='magma'); axs[2].set(title='Seam map', xticks=[], yticks=[])
+        axs[2].imshow(m, cmap='magma'); axs[2].set(title='Seam map', xticks=[], yticks=[], xlabel='w', ylabel='h')
         s = res['summary']
         txt = [f'tiles per step: {res["tiles"]:g}', 'seams / data\'s:'] + \
               [f'  {a}: {s[a]["tile_seam_vs_data"]:.2f}' for a in AXES if s[a]['tile_seam_vs_data'] is not None] + \
@@ -138,10 +138,10 @@ class StitchingViewer:
         axs[0].imshow(_img(s['pred'][0][:, frame], s['pred'].shape[3:]))
         for b in self.borders['h']: axs[0].axhline(b - 0.5, c='c', lw=0.4, ls=':')
         for b in self.borders['w']: axs[0].axvline(b - 0.5, c='c', lw=0.4, ls=':')
-        axs[0].set(title=f"Prediction at sigma {s['sigma']:.3g}, frame {frame}", xticks=[], yticks=[])
+        axs[0].set(title=f"Prediction at sigma {s['sigma']:.3g}, frame {frame}", xticks=[], yticks=[], xlabel='w', ylabel='h')
         im = axs[1].imshow(s['spread'][0][:, frame].amax(0), cmap='viridis', vmin=0)
         plt.colorbar(im, ax=axs[1], fraction=0.046, label='std over tiles')
-        axs[1].set(title='Tiles disagree (overlaps only)', xticks=[], yticks=[])
+        axs[1].set(title='Tiles disagree (overlaps only)', xticks=[], yticks=[], xlabel='w', ylabel='h')
         axs[2].plot([x['sigma'] for x in self.steps], [x['seam'] for x in self.steps], '-o', ms=3)
         axs[2].plot([s['sigma']], [s['seam']], 'ro')
         axs[2].axhline(1, c='k', ls='--', lw=0.8)
