@@ -18,9 +18,9 @@ from .sampling import tile_starts, resolve_stride
 
 # %% auto #0
 __all__ = ['AXES', 'STRATEGIES', 'PAPER_TABLE4', 'VARIANTS', 'PERTURBATIONS', 'diff_profile', 'tile_borders', 'seam_stats',
-           'seam_summary', 'seam_map', 'show_seam_map', 'variant_borders', 'overlap_study', 'seam_score',
-           'plot_overlap_study', 'perturb', 'to_level', 'propagation', 'plot_propagation', 'dead_blocks', 'dead_rate',
-           'dead_rate_by_sigma']
+           'seam_summary', 'seam_map', 'show_seam_map', 'variant_borders', 'measure_variant', 'overlap_study',
+           'seam_score', 'plot_overlap_study', 'perturb', 'to_level', 'propagation', 'plot_propagation', 'dead_blocks',
+           'dead_rate', 'dead_rate_by_sigma']
 
 # %% ../nbs/10_failure_modes.ipynb #04bd9459
 AXES = ('t', 'h', 'w')
@@ -119,11 +119,28 @@ def variant_borders(pyramid: Pyramid, level: int, overlap=None, shift: str | Non
     from hpdm_nb.sampling import shifted_starts
     b = tile_borders(pyramid, level, resolve_stride(pyramid.patch, overlap))
     if shift:
-        half = [r // 2 if a in shift else 0 for a, r in zip(AXES, pyramid.patch)]
-        st, r, R = shifted_starts(pyramid, level, half), pyramid.patch, pyramid.resolution(level)
+        st, r, R = shifted_starts(pyramid, level, shift), pyramid.patch, pyramid.resolution(level)
         for i, a in enumerate(AXES):
             b[a] = sorted(set(b[a]) | {x for s in st[:, i].unique().tolist() for x in (s, s + r[i]) if 0 < x < R[i]})
     return b
+
+
+def measure_variant(model, data: torch.Tensor,  # data videos at the finest level's resolution
+                    n: int = 8, seed: int = 0, steps: int = 32, overlap=None, blend: str = 'uniform',
+                    shift: str | None = None, callback=None) -> dict:
+    "Sample `n` seeds with one variant; its finest level, tile borders, seams over the data's, tiles per step, seconds."
+    from hpdm_nb.sampling import sample_pyramid, tile_count, shifted_starts
+    pyr, tok, L = model.cfg.pyramid, model.cfg.tokenizer, model.cfg.n_levels
+    labels = torch.arange(n) % model.cfg.n_classes if model.cfg.n_classes else None
+    t0 = time.time()
+    vids = sample_pyramid(model, n, labels=labels, seeds=range(seed, seed + n), steps=steps, overlap=overlap,
+                          blend=blend, shift=shift, callback=callback, progress=False)
+    secs = (time.time() - t0) / n
+    tiles = tile_count(pyr, L - 1, resolve_stride(pyr.patch, overlap))
+    if shift: tiles = (tiles + len(shifted_starts(pyr, L - 1, shift))) / 2  # the grids alternate
+    b = variant_borders(pyr, L - 1, overlap, shift)
+    summ = seam_summary(seam_stats(vids[-1].float().cpu(), b, tok), seam_stats(data, b, tok))
+    return dict(video=vids[-1].cpu(), borders=b, summary=summ, tiles=tiles, seconds_per_video=secs)
 
 
 def overlap_study(model, held: torch.Tensor,  # held-out data videos at the target resolution, in [-1, 1]
@@ -131,27 +148,15 @@ def overlap_study(model, held: torch.Tensor,  # held-out data videos at the targ
                   n: int = 8, seed: int = 0, steps: int = 32, progress: bool = True) -> list[dict]:
     "Sample the same seeds with every variant; the finest level's seams per axis over the data's, tiles, seconds."
     from tqdm.auto import tqdm
-    from hpdm_nb.sampling import sample_pyramid, tile_count, shifted_starts
-    pyr, tok, L = model.cfg.pyramid, model.cfg.tokenizer, model.cfg.n_levels
     variants = VARIANTS if variants is None else variants
-    data = level_video(held, pyr, L - 1)
-    labels = torch.arange(n) % max(model.cfg.n_classes, 1) if model.cfg.n_classes else None
-    rows, cache = [], {}
+    data = level_video(held, model.cfg.pyramid, model.cfg.n_levels - 1)
+    rows = []
     for name, kw in tqdm(variants.items(), desc='overlap study', disable=not progress):
-        t0 = time.time()
-        vids = sample_pyramid(model, n, labels=labels, seeds=range(seed, seed + n), steps=steps, progress=False, **kw)
-        secs = (time.time() - t0) / n
-        ov, sh = kw.get('overlap'), kw.get('shift')
-        tiles = tile_count(pyr, L - 1, resolve_stride(pyr.patch, ov))
-        if sh: tiles = (tiles + len(shifted_starts(pyr, L - 1, [r // 2 if a in sh else 0 for a, r in zip(AXES, pyr.patch)]))) / 2
-        b = variant_borders(pyr, L - 1, ov, sh)
-        key = str(b)
-        if key not in cache: cache[key] = seam_stats(data, b, tok)
-        summ = seam_summary(seam_stats(vids[-1].float().cpu(), b, tok), cache[key])
-        row = dict(variant=name, tiles_per_step=tiles, seconds_per_video=secs, videos=vids[-1].cpu())
+        r = measure_variant(model, data, n, seed, steps, **kw)
+        row = dict(variant=name, tiles_per_step=r['tiles'], seconds_per_video=r['seconds_per_video'], videos=r['video'])
         for a in AXES:
-            row[f'seam_{a}'] = summ[a]['tile_seam_vs_data']
-            row[f'grid_{a}'] = summ[a]['token_grid_vs_data']
+            row[f'seam_{a}'] = r['summary'][a]['tile_seam_vs_data']
+            row[f'grid_{a}'] = r['summary'][a]['token_grid_vs_data']
         rows.append(row)
     return rows
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import check_video, object_stats, MovingShapes, SHAPE_KINDS
+from .data import check_video, object_stats, nearest_videos, MovingShapes, SHAPE_KINDS
 from .patches import Pyramid, level_video
 from .rin import HPDMConfig
 from .model import HPDM
@@ -112,13 +112,11 @@ class KindJudge:
 # %% ../nbs/07b_pretrained.ipynb #f5adbb08
 def median_nearest(sets: list, train: torch.Tensor, pyr: Pyramid, level: int, chunk: int = 256) -> list[float]:
     "For each set of videos at a level's resolution: the median over its videos of the mean squared distance to the nearest training video."
-    flat = [x.float().cpu().flatten(1) for x in sets]
-    best = [torch.full((len(x),), float('inf')) for x in flat]
+    best = [torch.full((len(x),), float('inf')) for x in sets]
     for a in range(0, len(train), chunk):  # one pass over the training set, a chunk at a time, never all in float
         t = train[a:a + chunk]
-        t = level_video(t.float() / 127.5 - 1 if t.dtype == torch.uint8 else t.float(), pyr, level).flatten(1)
-        for i, x in enumerate(flat):
-            best[i] = torch.minimum(best[i], (torch.cdist(x, t).pow(2) / x.shape[1]).amin(1))
+        t = level_video(t.float() / 127.5 - 1 if t.dtype == torch.uint8 else t.float(), pyr, level)
+        best = [torch.minimum(b, nearest_videos(x.float(), t)[1]) for b, x in zip(best, sets)]
     return [float(b.median()) for b in best]
 
 

@@ -62,9 +62,12 @@ def tile_starts(pyramid: Pyramid, level: int, stride: Sequence[int] | None = Non
     return torch.stack(torch.meshgrid(*axes, indexing='ij'), -1).reshape(-1, 3)
 
 
-def shifted_starts(pyramid: Pyramid, level: int, shift: Sequence[int]) -> torch.Tensor:
+def shifted_starts(pyramid: Pyramid, level: int,
+                   shift: str | Sequence[int],  # pixels per axis, or axes ('hw', 'thw') to move by half a patch
+                  ) -> torch.Tensor:
     "Starts of the non-overlapping tile grid moved by `shift` pixels per axis, with a tile flush with each end: `n,3`."
     R, r = pyramid.resolution(level), pyramid.patch
+    if isinstance(shift, str): shift = [ra // 2 if a in shift else 0 for a, ra in zip('thw', r)]
     axes = []
     for Ra, ra, s in zip(R, r, shift):
         if not 0 <= s < ra: raise ValueError(f'shift {tuple(shift)} must lie in [0, patch) on every axis, patch {tuple(r)}')
@@ -329,9 +332,8 @@ def sample_pyramid(model: HPDM,
             kw_den = dict(stride=st, blend=blend, cache=cache, tile_batch=tile_batch, batch=n)
             dens = [TiledDenoiser(model, l, finished, labels, text, text_mask, guidance, **kw_den)]
             if shift is not None and l > 0:  # the same grid moved by half a patch along the chosen axes
-                half = [r // 2 if a in shift else 0 for a, r in zip('thw', pyr.patch)]
                 dens.append(TiledDenoiser(model, l, finished, labels, text, text_mask, guidance, **kw_den,
-                                          starts=shifted_starts(pyr, l, half)))
+                                          starts=shifted_starts(pyr, l, shift)))
             calls = [0]
             def denoise(y, s):  # the grid alternates with every call of the model
                 calls[0] += 1

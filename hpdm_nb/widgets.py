@@ -12,9 +12,9 @@ import torch
 import matplotlib.pyplot as plt
 
 from .patches import level_video
-from .sampling import sample_pyramid, tile_starts, shifted_starts, resolve_stride, tile_count
+from .sampling import sample_pyramid, tile_starts, shifted_starts, resolve_stride
 from .failures import (AXES, variant_borders, seam_stats, seam_summary, seam_map, _img, propagation,
-                              plot_propagation, PERTURBATIONS)
+                              plot_propagation, measure_variant, PERTURBATIONS)
 
 
 def _png(fig) -> bytes:
@@ -42,21 +42,13 @@ class OverlapExplorer:
         self.results = {}
 
     def compute(self, overlap=(0, 0, 0), blend: str = 'uniform', shift: str | None = None, progress=None) -> dict:
-        "Sample (once per setting) and measure; `progress` is called after every sampler step."
+        "Sample and measure (`measure_variant`), once per setting; `progress` is called after every sampler step."
         key = (tuple(overlap), blend, shift)
-        if key in self.results: return self.results[key]
-        cb = (lambda d: progress()) if progress else None
-        vids = sample_pyramid(self.model, self.n, labels=self.labels, seeds=range(self.seed, self.seed + self.n),
-                              steps=self.steps, overlap=tuple(overlap), blend=blend, shift=shift, callback=cb, progress=False)
-        b = variant_borders(self.pyr, self.L - 1, tuple(overlap), shift)
-        summ = seam_summary(seam_stats(vids[-1], b, self.tok), seam_stats(self.data, b, self.tok))
-        tiles = tile_count(self.pyr, self.L - 1, resolve_stride(self.pyr.patch, tuple(overlap)))
-        if shift: tiles = (tiles + len(self._shifted(shift))) / 2
-        self.results[key] = res = dict(key=key, video=vids[-1], borders=b, summary=summ, tiles=tiles)
-        return res
-
-    def _shifted(self, shift):
-        return shifted_starts(self.pyr, self.L - 1, [r // 2 if a in shift else 0 for a, r in zip(AXES, self.pyr.patch)])
+        if key not in self.results:
+            self.results[key] = dict(key=key, **measure_variant(
+                self.model, self.data, self.n, self.seed, self.steps, tuple(overlap), blend, shift,
+                callback=(lambda d: progress()) if progress else None))
+        return self.results[key]
 
     def n_steps(self) -> int:
         "Sampler steps of one setting, all levels (for the progress bar)."
@@ -67,7 +59,8 @@ class OverlapExplorer:
         (ov, blend, shift), v, r = res['key'], res['video'], self.pyr.patch
         fig, axs = plt.subplots(1, 4, figsize=(13, 3.3), gridspec_kw=dict(width_ratios=[1, 2, 1.2, 1.2]))
         axs[0].imshow(_img(v[0][:, frame], v.shape[3:]))
-        grids = [(tile_starts(self.pyr, self.L - 1, resolve_stride(r, ov)), '-')] + ([(self._shifted(shift), '--')] if shift else [])
+        grids = [(tile_starts(self.pyr, self.L - 1, resolve_stride(r, ov)), '-')]
+        if shift: grids.append((shifted_starts(self.pyr, self.L - 1, shift), '--'))
         for starts, ls in grids:
             for a, b, c in starts.tolist():
                 if a <= frame < a + r[0]:
