@@ -271,6 +271,14 @@ def card_markdown(card: dict) -> str:
                              f"{s['kind_accuracy']:.0%} | {s['nearest_train']:.4f} | {br} | {s['grain']:.4f} |")
         lines += ['', 'The bar (see nbs/07b): ' + '; '.join(
             f"{lv}: " + ', '.join(f"{k} {'met' if v else 'NOT met'}" for k, v in ok.items()) for lv, ok in q['bar'].items())]
+    f = card.get('fvd')
+    if f:  # measured by benchmarks/fvd_models.py (nbs/12)
+        p = f['protocol']
+        lines += ['', f"## FVD: {f['fvd']:.1f}", '',
+                  f"{f['fake']}, against {f['real']} ({p['frames']} frames, clip '{p['clip']}', I3D logits; nbs/12). "
+                  f"Held-out data against the same real videos, at the same sizes: FVD {f['data_fvd']:.1f} "
+                  f"(what a perfect model would score with this few videos). Not comparable with FVDs measured "
+                  f"on other data or with other numbers of videos."]
     for extra in card.get('notes', []): lines += ['', extra]
     return '\n'.join(lines) + '\n'
 

