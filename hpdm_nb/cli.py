@@ -37,15 +37,24 @@ def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None =
 
 def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, guidance: float = 1.0, seed: int = 0,
                  class_names=None, progress: bool = True, prefix: str = 'samples', overlap=None, blend: str = 'uniform',
-                 coarse_start: float | None = None) -> dict:
+                 coarse_start: float | None = None,
+                 prompts=None, text_encoder=None,  # text models: prompts (cycled to `n`) and their `TextEncoder`
+                ) -> dict:
     "Sample `n` videos (class `i % n_classes` unless `labels`; sample `i` from seed `seed + i`), write mp4/GIF and sheets."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     cfg = model.cfg
     if labels is None and cfg.n_classes: labels = torch.arange(n) % cfg.n_classes
+    if cfg.dim_text:
+        from hpdm_nb.text import SHAPE_PROMPTS
+        prompts = list(prompts or SHAPE_PROMPTS)
+        prompts = [prompts[i % len(prompts)] for i in range(n)]
+        if text_encoder is None: raise ValueError(f'{cfg.name} is a text model: sampling it needs its text_encoder')
+    elif prompts: raise ValueError(f'{cfg.name} is not a text model (dim_text is not set): it takes no prompts')
     levels = sample_pyramid(model, n, labels=labels, steps=steps, guidance=guidance, seeds=[seed + i for i in range(n)],
-                            overlap=overlap, blend=blend, coarse_start=coarse_start, progress=progress)
+                            overlap=overlap, blend=blend, coarse_start=coarse_start, progress=progress,
+                            prompts=prompts, text_encoder=text_encoder)
     levels = [v.float().cpu().clamp(-1, 1) for v in levels]
-    names = None
+    names = prompts
     if labels is not None: names = [class_names[int(c)] if class_names else f'class {int(c)}' for c in labels]
     files = dict(mp4=write_video(out / f'{prefix}.mp4', levels[-1]), gif=write_video(out / f'{prefix}.gif', levels[-1]))
     fig = level_sheet(levels, n=4, names=names, title=f'{cfg.name}: every pyramid level of 4 samples')
@@ -60,10 +69,19 @@ def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, gui
     return {k: str(v) for k, v in files.items()}
 
 # %% ../nbs/50_cli.ipynb #3b5349f0
+def _text_encoder(model, tcfg):
+    "The run's text encoder, for a text model (None otherwise)."
+    if not model.cfg.dim_text: return None
+    from hpdm_nb.text import TextEncoder
+    return TextEncoder(tcfg.text_encoder, device=next(model.parameters()).device)
+
+
 def _sample_fn(tcfg, class_names=None, progress=False):
+    enc = {}
     def fn(model, step, out):
+        if 'enc' not in enc: enc['enc'] = _text_encoder(model, tcfg)  # built once, at the first samples
         save_samples(model, Path(out) / 'samples', n=tcfg.n_samples, steps=tcfg.sample_steps, seed=tcfg.seed,
-                     class_names=class_names, progress=progress, prefix=f'step_{step:07d}')
+                     class_names=class_names, progress=progress, prefix=f'step_{step:07d}', text_encoder=enc['enc'])
     return fn
 
 
@@ -108,7 +126,8 @@ def sample_main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog='hpdm_sample', description='Sample videos from a trained HPDM run.')
     ap.add_argument('run', help='run folder (with ckpt.pt), checkpoint file, export folder (hpdm_export), or '
                                 'pretrained:NAME for a model shipped with the package (e.g. pretrained:workshop)')
-    ap.add_argument('--n', type=int, default=8, help='videos to sample (default 8)')
+    ap.add_argument('--n', type=int, help='videos to sample (default 8, or one per --prompt)')
+    ap.add_argument('--prompt', action='append', help='text models: a prompt (repeat for several; cycled to --n)')
     ap.add_argument('--labels', type=int, nargs='*', help='class of each video (default: 0, 1, 2, ... cycling)')
     ap.add_argument('--steps', type=int, default=64, help='level-0 steps, halved per level (default 64)')
     ap.add_argument('--guidance', type=float, default=1.0, help='classifier-free guidance scale (default 1: none)')
@@ -124,6 +143,7 @@ def sample_main(argv=None) -> int:
     ap.add_argument('--no-progress', action='store_true')
     a = ap.parse_args(argv)
     matplotlib.use('Agg')
+    if a.n is None: a.n = len(a.prompt) if a.prompt else 8
     if a.n < 1 or a.steps < 1: ap.error('--n and --steps must be positive')
     dev = 'cuda' if a.device == 'cuda' or (a.device == 'auto' and torch.cuda.is_available()) else 'cpu'
     pretrained = a.run.startswith('pretrained:')
@@ -135,6 +155,13 @@ def sample_main(argv=None) -> int:
         else: model, ck = load_model(a.run, dev)
     except (CheckpointError, FileNotFoundError, LookupError) as e:
         print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
+    from hpdm_nb.train import TrainConfig
+    tcfg = TrainConfig(**ck['train'])
+    if a.prompt and not model.cfg.dim_text:
+        print(f'hpdm_sample: error: {model.cfg.name} is not a text model: it takes --labels, not --prompt', file=sys.stderr)
+        return 2
+    try: encoder = _text_encoder(model, tcfg)
+    except FileNotFoundError as e: print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
     labels = None
     if a.labels:
         if len(a.labels) != a.n: ap.error(f'--labels needs one class per video ({a.n}), got {len(a.labels)}')
@@ -144,11 +171,11 @@ def sample_main(argv=None) -> int:
     if pretrained: run = Path('runs') / f'pretrained-{name}'  # never write into the installed package
     else: run = Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent
     out = Path(a.out) if a.out else run / 'samples'
-    from hpdm_nb.train import TrainConfig
-    classes = _class_names(TrainConfig(**ck['train']))
+    classes = _class_names(tcfg)
     files = save_samples(model, out, a.n, labels, a.steps, a.guidance, a.seed, classes, not a.no_progress,
-                         overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start)
-    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance,
+                         overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, prompts=a.prompt,
+                         text_encoder=encoder)
+    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance, prompts=a.prompt,
                    overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, files=files,
                    **sample_measures(torch.load(files['tensor']), model.cfg, a.overlap, ck['train']))
     (out / 'summary.json').write_text(json.dumps(summary, indent=1))

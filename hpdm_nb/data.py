@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_data.ipynb #5a8c6d0b
 from __future__ import annotations
-import functools, math, re, shutil, warnings
+import functools, json, math, re, shutil, warnings
 from pathlib import Path
 from typing import Sequence
 
@@ -416,6 +416,14 @@ class VideoFolder(Dataset):
         if not self.items:
             raise ValueError(f'no videos found in {self.root}: expected {self.root}/<class>/<clip> with extensions '
                              f'{", ".join(exts)} (the UCF-101 layout)')
+        # captions for text models: root/captions.json maps a file's path (relative to root) to its caption;
+        # a file without one is captioned with its class name
+        self.captions, side = {}, self.root / 'captions.json'
+        if side.is_file():
+            try: self.captions = {str(k): str(v) for k, v in json.loads(side.read_text()).items()}
+            except (ValueError, AttributeError) as e:
+                raise ValueError(f'{side} must be a JSON object mapping file paths (relative to {self.root}) to '
+                                 f'captions: {e}') from e
 
     def __len__(self): return len(self.items)
 
@@ -451,7 +459,9 @@ class VideoFolder(Dataset):
             path, label = self.items[(i + k) % len(self)]
             try:
                 video = self.load(path)
-                return dict(video=video, label=label, caption=humanise(self.classes[label]), path=str(path))
+                rel = path.relative_to(self.root).as_posix()
+                return dict(video=video, label=label, caption=self.captions.get(rel, humanise(self.classes[label])),
+                            path=str(path))
             except VideoReadError as e:
                 if self.on_error == 'raise': raise
                 warnings.warn(f'skipping {e}', stacklevel=2)

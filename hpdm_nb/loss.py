@@ -62,6 +62,11 @@ def pyramid_loss(model: HPDM,  # the model
         labels = labels.to(dev)
         if drop_mask is not None: labels = torch.where(drop_mask.to(dev), torch.full_like(labels, NULL_LABEL), labels)
         else: labels = drop_labels(labels, cfg.label_dropout if label_dropout is None else label_dropout, generator)
+    if text is not None:  # captions are dropped with the labels' rate and coins: a dropped caption is all padding
+        text_mask = torch.ones(text.shape[:2], dtype=torch.bool, device=dev) if text_mask is None else text_mask.to(dev).bool()
+        p_drop = cfg.label_dropout if label_dropout is None else label_dropout
+        drop = drop_mask.to(dev) if drop_mask is not None else (rand(B) < p_drop if p_drop > 0 else None)
+        if drop is not None: text_mask = text_mask & ~drop[:, None]
     rate = cfg.self_cond_prob if self_cond_prob is None else self_cond_prob
     use = self_cond_mask.to(dev) if self_cond_mask is not None else (rand(B) < rate if rate > 0 else None)
     z_prev = None

@@ -480,6 +480,9 @@ CONFIGS = {
     'tiny': HPDMConfig('tiny', target=(8, 16, 16), patch=(4, 8, 8), tokenizer=(1, 2, 2), dim=32, dim_latent=32,
                        n_latents=8, n_blocks=2, n_compute=1, dim_head=16, mlp_mult=2.0, n_classes=4, n_freqs=4),
     'workshop': HPDMConfig('workshop', target=(16, 32, 32), patch=(8, 16, 16), **_WORKSHOP),
+    # its text-to-video twin (nbs/11): no classes, the latents read MiniLM's 384-wide caption features
+    'workshop-text': HPDMConfig('workshop-text', target=(16, 32, 32), patch=(8, 16, 16),
+                                **{**_WORKSHOP, 'n_classes': 0, 'dim_text': 384}),
     # the pretrained model (`hpdm_nb.pretrained`): the workshop backbone with a third level, up to 16x64x64, its
     # coarsest level's positions louder and its noise drawn higher (measured in nbs/06 and the benchmarks README)
     'workshop-64': HPDMConfig('workshop-64', target=(16, 64, 64), patch=(8, 16, 16), pos_gain=(5.0, 1.0, 1.0),

@@ -268,6 +268,8 @@ def sample_pyramid(model: HPDM,
                    n: int,  # videos to generate
                    labels: torch.Tensor | None = None,  # `n` class labels (None: unconditional)
                    text: torch.Tensor | None = None, text_mask: torch.Tensor | None = None,
+                   prompts: Sequence[str] | None = None,  # `n` captions, embedded by `text_encoder` (instead of `text`)
+                   text_encoder=None,  # a `hpdm_nb.text.TextEncoder` matching the model's `dim_text`
                    steps: int = 128,  # steps of level 0; each finer level takes half as many (at least `min_steps`)
                    min_steps: int = 4,
                    samplers: Sequence[str] = ('heun', 'euler'),  # level 0, then every finer level
@@ -300,6 +302,13 @@ def sample_pyramid(model: HPDM,
         labels = torch.as_tensor(labels, device=dev).long()
         if len(labels) != n: raise ValueError(f'{n} videos asked for but {len(labels)} labels given')
     if cfg.n_classes and labels is None: labels = torch.full((n,), NULL_LABEL, device=dev)
+    if prompts is not None:
+        if text is not None: raise ValueError('give either prompts or text embeddings, not both')
+        if text_encoder is None: raise ValueError('prompts need a text_encoder (hpdm_nb.text.TextEncoder) to embed them')
+        if len(prompts) != n: raise ValueError(f'{n} videos asked for but {len(prompts)} prompts given')
+        text, text_mask = text_encoder(list(prompts))
+    if cfg.dim_text and text is None:
+        raise ValueError(f'{cfg.name} is a text-to-video model: pass prompts (with a text_encoder) or text embeddings')
     if text is not None: text = text.to(dev, dt)
     if text_mask is not None: text_mask = text_mask.to(dev)
     if seeds is not None:

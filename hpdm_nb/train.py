@@ -21,10 +21,10 @@ import matplotlib.pyplot as plt
 
 # %% auto #0
 __all__ = ['TRAIN_PRESETS', 'Lamb', 'param_groups', 'warmup_cosine', 'ema_decay', 'make_ema', 'TrainConfig', 'resolve_config',
-           'MemoryDataset', 'make_dataset', 'sample_seed', 'batch_indices', 'draw_sample_noise', 'CheckpointError',
-           'atomic_save', 'clean_state_dict', 'load_checkpoint', 'DistInfo', 'setup_distributed', 'prepare_model',
-           'make_optimizer', 'save_checkpoint', 'save_snapshot', 'restore_checkpoint', 'ema_model', 'read_metrics',
-           'plot_losses', 'train', 'export_ema', 'load_model']
+           'MemoryDataset', 'make_dataset', 'sample_seed', 'batch_indices', 'draw_sample_noise', 'text_encoder_for',
+           'still_videos', 'CheckpointError', 'atomic_save', 'clean_state_dict', 'load_checkpoint', 'DistInfo',
+           'setup_distributed', 'prepare_model', 'make_optimizer', 'save_checkpoint', 'save_snapshot',
+           'restore_checkpoint', 'ema_model', 'read_metrics', 'plot_losses', 'train', 'export_ema', 'load_model']
 
 # %% ../nbs/07_train.ipynb #dbf7fc5d
 class Lamb(torch.optim.Optimizer):
@@ -126,6 +126,8 @@ class TrainConfig:
     n_samples: int = 4
     compile: bool = False  # torch.compile the model
     snapshot_every: int = 0  # also keep the EMA weights every this many steps, as out/snapshots/step_N.safetensors
+    text_encoder: str = 'minilm'  # text models (dim_text): 'minilm' (ships offline) or a local folder (a T5 encoder)
+    image_ratio: float = 0.0  # joint image-video training: this share of a batch are still videos (one frame repeated)
 
     def __post_init__(self):
         def bad(msg): raise ConfigError(f'train config: {msg}')
@@ -138,6 +140,7 @@ class TrainConfig:
         for k in ('ema_half_life', 'sample_every', 'snapshot_every', 'min_lr_ratio'):
             if getattr(self, k) < 0: bad(f'{k} must be 0 or more, got {getattr(self, k)}')
         if self.sample_steps < 1 or self.n_samples < 1: bad('sample_steps and n_samples must be at least 1')
+        if not 0 <= self.image_ratio <= 1: bad(f'image_ratio is a share of the batch, in [0, 1]; got {self.image_ratio}')
         if self.lr <= 0 or self.warmup < 0 or self.weight_decay < 0 or self.grad_clip < 0: bad('lr must be positive; warmup, '
                                                                                               'weight_decay, grad_clip >= 0')
         object.__setattr__(self, 'betas', tuple(float(b) for b in self.betas))
@@ -151,6 +154,7 @@ TRAIN_PRESETS = {
     # the workshop run: AdamW, because at batch 32 it learns several times faster than LAMB in our runs (LAMB was
     # made for batches in the thousands); 1000 steps take about 10 minutes on a 2-core CPU
     'workshop': ('workshop', _WORKSHOP_RUN),
+    'workshop-text': ('workshop-text', {**_WORKSHOP_RUN, 'out': 'runs/workshop-text'}),  # captions (nbs/11)
     # the main job (hpdm_demo): the workshop run on one video per class, with the coarsest level's positions louder
     # and its noise drawn higher, so that ten CPU minutes are enough to learn the four videos (nbs/50 says why);
     # 800 steps leave a margin on a busy machine (900 took 512 to 578 s of training, 524 to 594 s in all)
@@ -241,14 +245,19 @@ class MemoryDataset(torch.utils.data.Dataset):
         first = ds[0]
         self.videos = torch.empty(len(ds), *first['video'].shape, dtype=torch.uint8)
         self.labels = torch.empty(len(ds), dtype=torch.long)
+        self.captions = [None] * len(ds)
         for i in tqdm(range(len(ds)), desc='rendering the dataset', disable=not progress, mininterval=1):
             it = ds[i]
             self.videos[i] = ((it['video'].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
             self.labels[i] = it['label']
+            self.captions[i] = it.get('caption')
         self.classes = getattr(ds, 'classes', None)
 
     def __len__(self): return len(self.videos)
-    def __getitem__(self, i): return dict(video=self.videos[i].float() / 127.5 - 1, label=int(self.labels[i]))
+    def __getitem__(self, i):
+        it = dict(video=self.videos[i].float() / 127.5 - 1, label=int(self.labels[i]))
+        if self.captions[i] is not None: it['caption'] = self.captions[i]
+        return it
 
 
 def make_dataset(mcfg: HPDMConfig, tcfg: TrainConfig, progress: bool = False):
@@ -302,6 +311,32 @@ def draw_sample_noise(mcfg: HPDMConfig, seeds: typing.Sequence[int]) -> dict:
     return dict(starts=torch.stack(starts), sigmas=list(torch.stack(sig).T),
                 noises=[torch.stack([n[l] for n in noise]) for l in range(L)],
                 drop_mask=torch.stack(drop), self_cond_mask=torch.stack(sc))
+
+# %% ../nbs/07_train.ipynb #02932197
+def text_encoder_for(mcfg: HPDMConfig, tcfg: TrainConfig, ds, device='cpu'):
+    "The frozen text encoder of a text model's run, checked against the model and the data before any training."
+    from hpdm_nb.text import TextEncoder
+    enc = TextEncoder(tcfg.text_encoder, device=device)
+    if enc.dim != mcfg.dim_text:
+        raise ConfigError(f'text_encoder={tcfg.text_encoder!r} gives {enc.dim}-wide features but {mcfg.name} has '
+                          f'dim_text={mcfg.dim_text}; set dim_text={enc.dim}')
+    if not isinstance(ds[0].get('caption'), str):
+        raise ConfigError(f'{mcfg.name} is a text model but the data ({tcfg.data}) has no captions')
+    return enc
+
+
+def still_videos(videos: torch.Tensor,  # a batch `B,C,T,H,W`
+                 seeds: typing.Sequence[int],  # the samples' seeds (`sample_seed`)
+                 ratio: float,  # the share of still videos
+                ) -> torch.Tensor:
+    "Joint image-video training: replace some videos by one of their frames repeated (chosen from each seed)."
+    out = videos.clone()
+    for b, s in enumerate(seeds):
+        g = torch.Generator().manual_seed(int(s) + 1_000_003)  # its own stream: the loss's draws stay as they were
+        if torch.rand(1, generator=g).item() < ratio:
+            t = int(torch.randint(videos.shape[2], (1,), generator=g))
+            out[b] = videos[b, :, t:t + 1].expand_as(videos[b])
+    return out
 
 # %% ../nbs/07_train.ipynb #1847f63e
 class CheckpointError(RuntimeError):
@@ -518,6 +553,7 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
     if tcfg.batch_size % info.world:
         raise ConfigError(f'batch_size={tcfg.batch_size} cannot be split over {info.world} processes; use a multiple of {info.world}')
     ds = make_dataset(mcfg, tcfg, progress=progress and info.main)
+    encoder = text_encoder_for(mcfg, tcfg, ds, info.device) if mcfg.dim_text else None
     model, wrapped, ema = prepare_model(mcfg, tcfg, info)
     opt, sched = make_optimizer(model, tcfg)
     ckpt_path = out / 'ckpt.pt'
@@ -555,7 +591,9 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
                 if getattr(ds, 'generator', None) is not None: ds.generator.manual_seed(s)  # VideoFolder clip starts
                 items.append(ds[i])
             videos = torch.stack([it['video'] for it in items]).to(info.device)
+            if tcfg.image_ratio: videos = still_videos(videos, seeds, tcfg.image_ratio)
             labels = torch.tensor([it['label'] for it in items], device=info.device) if mcfg.n_classes else None
+            text = dict(zip(('text', 'text_mask'), encoder([it['caption'] for it in items]))) if encoder else {}
             draws = draw_sample_noise(mcfg, seeds)
             draws = {k: (v.to(info.device) if torch.is_tensor(v) else [x.to(info.device) for x in v]) for k, v in draws.items()}
             last_micro = micro == tcfg.grad_accum - 1
@@ -563,7 +601,7 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
             sync = wrapped.no_sync() if ddp and not last_micro else contextlib.nullcontext()
             with sync:
                 with autocast:
-                    res = pyramid_loss(wrapped, videos, labels, **draws)
+                    res = pyramid_loss(wrapped, videos, labels, **text, **draws)
                 (res.loss / tcfg.grad_accum).backward()
             tot += res.loss.detach().float() / tcfg.grad_accum
             per_level = per_level + res.per_level.float() / tcfg.grad_accum

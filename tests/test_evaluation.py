@@ -47,3 +47,16 @@ def test_hpdm_fvd_bad_source_is_a_clear_error(tmp_path):
     torch.save(torch.zeros(2, 3, 16, 8, 8), tmp_path / 'two.pt')
     proc = subprocess.run([FVD, 'shapes', str(tmp_path / 'two.pt'), '--n', '4'], capture_output=True, text=True)
     assert proc.returncode == 2 and 'has 2 videos' in proc.stderr, proc.stderr
+
+
+def test_hpdm_eval_samples_a_model_and_reports_its_fvd(tmp_path):
+    "hpdm_eval pretrained:workshop: samples, compares with the model's training data, writes the protocol beside the FVD."
+    import json
+    EVAL = str(Path(sys.executable).with_name('hpdm_eval'))
+    out = tmp_path / 'fvd.json'
+    proc = subprocess.run([EVAL, 'pretrained:workshop', '--n', '3', '--steps', '4', '--json', str(out), '--no-progress'],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r = json.loads(out.read_text())
+    assert r['protocol']['n_fake'] == 3 and r['protocol']['n_real'] == 3 and 'training set' in r['real']
+    assert float(proc.stdout.strip().splitlines()[-1].split()[-1]) == round(r['fvd'], 2) and r['fvd'] > 0

@@ -87,3 +87,29 @@ def test_sample_pretrained_and_unknown_name(tmp_path):
     assert 0 <= summary['dead_blocks'] <= 1 and 'tile seams' in proc.stdout
     bad = subprocess.run([SAMPLE, 'pretrained:nope'], capture_output=True, text=True)
     assert bad.returncode == 2 and "no pretrained model 'nope'" in bad.stderr and 'workshop' in bad.stderr
+
+
+def _script(name):
+    p = Path(sys.executable).with_name(name)
+    return str(p) if p.exists() else shutil.which(name)
+
+
+def test_text_model_trains_on_captions_and_samples_from_prompts(tmp_path):
+    "hpdm_train on MovingShapes' captions (MiniLM, offline), then hpdm_sample --prompt writes videos named by the prompts."
+    run = tmp_path / 'text'
+    proc = subprocess.run([_script('hpdm_train'), 'workshop-text', f'out={run}', 'steps=2', 'n_videos=8', 'batch_size=2',
+                           'ckpt_every=2', 'sample_steps=2', 'n_samples=1', 'image_ratio=0.5', '--no-progress'],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = subprocess.run([_script('hpdm_sample'), str(run), '--prompt', 'a green square moving right', '--prompt',
+                           'a red circle moving left', '--steps', '2', '--no-progress'], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((run / 'samples' / 'summary.json').read_text())
+    assert summary['n'] == 2 and summary['prompts'] == ['a green square moving right', 'a red circle moving left']
+    assert __import__('torch').load(summary['files']['tensor']).shape == (2, 3, 16, 32, 32)
+
+
+def test_prompts_refused_by_a_class_model():
+    proc = subprocess.run([_script('hpdm_sample'), 'pretrained:workshop', '--prompt', 'a red circle', '--no-progress'],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and 'not a text model' in proc.stderr, proc.stderr

