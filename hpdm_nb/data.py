@@ -19,7 +19,7 @@ import mediapy
 __all__ = ['SHAPE_KINDS', 'COLOURS', 'VIDEO_EXTS', 'IMAGE_EXTS', 'VideoShapeError', 'check_video', 'to_uint8', 'from_uint8',
            'video_grid', 'setup_ffmpeg', 'show_videos', 'show_video', 'write_video', 'frame_sheet', 'MovingShapes',
            'object_stats', 'nearest_videos', 'copy_check', 'VideoReadError', 'read_video_file', 'resize_crop',
-           'humanise', 'VideoFolder']
+           'humanise', 'probe_video', 'read_video_frames', 'VideoFolder']
 
 # %% ../nbs/00_data.ipynb #b845ff75
 class VideoShapeError(ValueError):
@@ -387,6 +387,47 @@ def humanise(name: str) -> str:
     "'ApplyEyeMakeup' or 'apply_eye_makeup' -> 'apply eye makeup' (class names as captions)."
     return re.sub(r'(?<=[a-z0-9])(?=[A-Z])', ' ', name).replace('_', ' ').replace('-', ' ').lower().strip()
 
+# %% ../nbs/00_data.ipynb #e33f9cca
+def probe_video(path) -> tuple[int, float]:
+    "The frame count and frame rate of a video file, from its header (PyAV); errors name the file."
+    import av
+    path = Path(path)
+    if not path.is_file(): raise VideoReadError(f'{path}: no such file')
+    try:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            fps = float(s.average_rate or s.guessed_rate or 0)
+            n = s.frames or (int(round(c.duration / av.time_base * fps)) if c.duration else 0)
+    except (av.FFmpegError, IndexError) as e:
+        raise VideoReadError(f'{path}: cannot be decoded as a video ({type(e).__name__}: {str(e).strip()[:300]})') from e
+    if n <= 0 or fps <= 0: raise VideoReadError(f'{path}: the header gives no frame count or rate')
+    return n, fps
+
+
+def read_video_frames(path,  # video file
+                      indices: Sequence[int],  # frame numbers to return (in order, repeats allowed)
+                     ) -> np.ndarray:
+    "Decode only the frames `indices` (`uint8` `len(indices),H,W,3`): seek to the keyframe before, decode from there."
+    import av
+    idx = np.asarray(indices, dtype=int)
+    want, got = set(idx.tolist()), {}
+    try:
+        with av.open(str(path)) as c:
+            s = c.streams.video[0]
+            s.thread_type = 'AUTO'
+            fps, tb, t0 = float(s.average_rate), float(s.time_base), s.start_time or 0
+            c.seek(int(idx.min() / fps / tb) + t0, stream=s, backward=True, any_frame=False)
+            for f in c.decode(s):
+                i = int(round((f.pts - t0) * tb * fps))
+                if i in want: got[i] = f.to_ndarray(format='rgb24')
+                if i >= idx.max(): break
+    except (av.FFmpegError, IndexError, TypeError) as e:
+        raise VideoReadError(f'{path}: cannot be decoded as a video ({type(e).__name__}: {str(e).strip()[:300]})') from e
+    if len(got) < len(want):  # timestamps that do not map to frame numbers (variable frame rate): read it all
+        frames, _ = read_video_file(path, max_frames=int(idx.max()) + 1)
+        return frames[np.minimum(idx, len(frames) - 1)]
+    return np.stack([got[i] for i in idx])
+
 # %% ../nbs/00_data.ipynb #2882055a
 class VideoFolder(Dataset):
     "Class-labelled clips from `root/<class>/<file>` (UCF-101 layout); images become still videos."
@@ -398,13 +439,15 @@ class VideoFolder(Dataset):
                  on_error: str = 'raise',  # a bad file: 'raise' an error naming it, or 'skip' it with a warning
                  images: bool = True,  # serve images as still videos
                  generator: torch.Generator | None = None,  # random clip starts (default: torch's global RNG)
+                 decoder: str = 'seek',  # 'seek': decode only the clip's frames (PyAV); 'whole': the whole file (ffmpeg)
                 ):
         self.root, self.size, self.fps = Path(root), _size3(size), fps
         if clip not in ('random', 'start', 'center'):
             raise ValueError(f"clip must be 'random', 'start' or 'center', not {clip!r}")
         if on_error not in ('raise', 'skip'): raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
         if fps is not None and fps <= 0: raise ValueError(f'fps must be positive, got {fps}')
-        self.clip, self.on_error, self.generator = clip, on_error, generator
+        if decoder not in ('seek', 'whole'): raise ValueError(f"decoder must be 'seek' or 'whole', not {decoder!r}")
+        self.clip, self.on_error, self.generator, self.decoder = clip, on_error, generator, decoder
         if not self.root.is_dir(): raise FileNotFoundError(f'video folder {self.root} does not exist (or is not a folder)')
         exts = VIDEO_EXTS + (IMAGE_EXTS if images else ())
         self.classes, self.items = [], []
@@ -450,6 +493,9 @@ class VideoFolder(Dataset):
                 with Image.open(path) as im: frame = np.asarray(im.convert('RGB'))
             except Exception as e: raise VideoReadError(f'{path}: cannot be read as an image ({e})') from e
             return resize_crop(from_uint8(frame), (H, W)).expand(3, T, H, W).contiguous()
+        if self.decoder == 'seek':
+            n_src, src_fps = probe_video(path)
+            return resize_crop(from_uint8(read_video_frames(path, self._indices(n_src, src_fps, path))), (H, W))
         frames, src_fps = read_video_file(path)
         idx = self._indices(len(frames), src_fps, path)
         return resize_crop(from_uint8(frames[idx]), (H, W))
