@@ -19,7 +19,7 @@ import mediapy
 __all__ = ['SHAPE_KINDS', 'COLOURS', 'VIDEO_EXTS', 'IMAGE_EXTS', 'VideoShapeError', 'check_video', 'to_uint8', 'from_uint8',
            'video_grid', 'setup_ffmpeg', 'show_videos', 'show_video', 'write_video', 'frame_sheet', 'MovingShapes',
            'object_stats', 'nearest_videos', 'copy_check', 'VideoReadError', 'read_video_file', 'resize_crop',
-           'humanise', 'probe_video', 'read_video_frames', 'VideoFolder']
+           'humanise', 'probe_video', 'clip_indices', 'read_video_frames', 'VideoFolder']
 
 # %% ../nbs/00_data.ipynb #b845ff75
 class VideoShapeError(ValueError):
@@ -404,6 +404,25 @@ def probe_video(path) -> tuple[int, float]:
     return n, fps
 
 
+def clip_indices(n_src: int,  # frames in the file
+                 src_fps: float,  # the file's frame rate
+                 T: int,  # frames in the clip
+                 fps: float | None = None,  # the clip's frame rate (None: the file's)
+                 clip: str = 'start',  # where the clip starts: 'start', 'center' or 'random'
+                 generator: torch.Generator | None = None,  # for 'random'
+                 path='',  # named in the error
+                ) -> np.ndarray:
+    "Frame numbers of a `T`-frame clip at `fps` inside a file of `n_src` frames; a file too short is an error."
+    step = 1.0 if fps is None or not src_fps else src_fps / fps
+    need = math.floor((T - 1) * step) + 1
+    if n_src < need:
+        at = f' at {fps:g} fps' if fps else ''
+        raise VideoReadError(f'{path}: too short: {n_src} frames at {src_fps:g} fps, but {T} frames{at} need {need}')
+    room = n_src - need
+    start = {'start': 0, 'center': room // 2, 'random': int(torch.randint(room + 1, (1,), generator=generator))}[clip]
+    return np.minimum((start + np.arange(T) * step).round().astype(int), n_src - 1)
+
+
 def read_video_frames(path,  # video file
                       indices: Sequence[int],  # frame numbers to return (in order, repeats allowed)
                      ) -> np.ndarray:
@@ -472,16 +491,7 @@ class VideoFolder(Dataset):
 
     def _indices(self, n_src: int, src_fps: float, path) -> np.ndarray:
         "Frame indices of a `T`-frame clip at the target fps inside `n_src` frames."
-        T = self.size[0]
-        step = 1.0 if self.fps is None or not src_fps else src_fps / self.fps
-        need = math.floor((T - 1) * step) + 1
-        if n_src < need:
-            at = f' at {self.fps:g} fps' if self.fps else ''
-            raise VideoReadError(f'{path}: too short: {n_src} frames at {src_fps:g} fps, but {T} frames{at} need {need}')
-        room = n_src - need
-        start = {'start': 0, 'center': room // 2,
-                 'random': int(torch.randint(room + 1, (1,), generator=self.generator))}[self.clip]
-        return np.minimum((start + np.arange(T) * step).round().astype(int), n_src - 1)
+        return clip_indices(n_src, src_fps, self.size[0], self.fps, self.clip, self.generator, path)
 
     def load(self, path) -> torch.Tensor:
         "Decode file `path` into a clip `C,T,H,W` in [-1, 1]."

@@ -5,7 +5,7 @@
 # %% ../nbs/12_evaluation.ipynb #feb0c522
 from __future__ import annotations
 import argparse, importlib.util, json, pickle, sys, time
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -16,7 +16,8 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
 
-from .data import MovingShapes, VIDEO_EXTS, read_video_file, from_uint8, resize_crop, check_video
+from .data import (MovingShapes, VIDEO_EXTS, probe_video, read_video_frames, clip_indices, from_uint8,
+                          resize_crop, check_video)
 
 # %% auto #0
 __all__ = ['I3D_LAYERS', 'same_pad', 'Unit3D', 'Inception', 'I3D', 'I3DWeightsError', 'i3d_weights_path', 'load_i3d',
@@ -237,6 +238,7 @@ def _clip(v: torch.Tensor, p: FVDProtocol, g: torch.Generator, what) -> torch.Te
 
 
 def describe_source(source) -> str:
+    "How a result names its source: the tensor's shape, or the source as given."
     return f'tensor {tuple(source.shape)}' if torch.is_tensor(source) else str(source)
 
 
@@ -266,15 +268,12 @@ def iter_videos(source,  # 'shapes', 'shapes:SEED', a folder of videos, a sample
                                 f"a samples .pt file, or a run folder with samples.pt or samples/samples.pt")
     files = sorted(f for f in root.rglob('*') if f.is_file() and f.suffix.lower() in VIDEO_EXTS)
     idx = _pick(len(files), n, p.seed, f'folder {root}')
-    def gen():
+    def gen():  # decode only each clip's frames (nbs/00), at the protocol's frame rate and start
         for i in idx:
-            frames, fps = read_video_file(files[i], max_frames=p.frames if p.clip == 'first' and p.fps is None else None)
-            if p.fps is not None and fps > 0:  # resample in time: nearest frame at multiples of 1 / fps
-                keep = np.round(np.arange(0, len(frames) / fps, 1 / p.fps) * fps).astype(int)
-                frames = frames[keep[keep < len(frames)]]
-            v = from_uint8(frames)
-            v = resize_crop(v, (224, 224)) if v.shape[-2] != v.shape[-1] else v
-            yield _clip(v, p, g, files[i])
+            n_src, src_fps = probe_video(files[i])
+            frames = clip_indices(n_src, src_fps, p.frames, p.fps, 'start' if p.clip == 'first' else 'random', g, files[i])
+            v = from_uint8(read_video_frames(files[i], frames))
+            yield resize_crop(v, (224, 224)) if v.shape[-2] != v.shape[-1] else v
     return gen(), len(idx)
 
 # %% ../nbs/12_evaluation.ipynb #1d5dc9a5
@@ -309,13 +308,14 @@ def sample_videos(model, n: int, steps: int = 64, seed: int = 0, chunk: int = 16
     return torch.cat(out)
 
 
-def training_source(train: dict, n: int, protocol: FVDProtocol, size):
-    "The real side for a model: its training videos (a seeded subset of `n`), as a source for `iter_videos`."
-    if train.get('data', 'shapes') != 'shapes': return train['data']
+def training_source(train: dict, n: int, protocol: FVDProtocol, size) -> tuple:
+    "The real side for a model, a source for `iter_videos`: its training videos (a seeded subset of `n`); and a description."
+    if train.get('data', 'shapes') != 'shapes': return train['data'], f"training folder {train['data']}"
     n_videos, seed = train.get('n_videos', 2048), train.get('data_seed', 0)
     ds = MovingShapes(n_videos, size=(protocol.frames, *size), seed=seed)
     idx = _pick(n_videos, min(n, n_videos), protocol.seed, f'the training set (shapes, seed {seed})')
-    return [ds[i]['video'] for i in idx], f'training set: MovingShapes seed {seed}, {len(idx)} of its {n_videos} videos'
+    return (torch.stack([ds[i]['video'] for i in idx]),
+            f'training set: MovingShapes seed {seed}, {len(idx)} of its {n_videos} videos')
 
 
 def evaluate_fvd(model, info: dict,  # `load_model`'s model and info (its 'train' config names the data)
@@ -324,15 +324,12 @@ def evaluate_fvd(model, info: dict,  # `load_model`'s model and info (its 'train
     "Sample the model and compute its FVD against its training data under `protocol`."
     p = protocol or FVDProtocol()
     size = tuple(model.cfg.target[1:])
-    real = training_source(info.get('train', {}), p.n_real, p, size)
-    if isinstance(real, tuple):  # a list of training videos and its description
-        real, desc = real
-        p = FVDProtocol(**{**asdict(p), 'n_real': len(real)})
-    else: desc = str(real)
+    real, desc = training_source(info.get('train', {}), p.n_real, p, size)
+    if torch.is_tensor(real): p = replace(p, n_real=len(real))  # a training set smaller than asked is used whole
     t0 = time.time()
     fake = samples if samples is not None else sample_videos(model, p.n_fake, steps, p.seed, progress=progress)
     secs = time.time() - t0
-    r = fvd(torch.stack(real) if isinstance(real, list) else real, fake, p, i3d, batch_size, size, progress)
+    r = fvd(real, fake, p, i3d, batch_size, size, progress)
     r.update(real=desc, fake=f"{p.n_fake} samples, seeds {p.seed} to {p.seed + p.n_fake - 1}, {steps} level-0 steps",
              sampling_seconds=secs)
     return r

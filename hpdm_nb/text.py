@@ -122,13 +122,11 @@ def colour_of(videos: torch.Tensor, background: float = -0.8, thresh: float = 0.
 
 def text_following(videos: torch.Tensor, prompts: Sequence[str], judge, shuffle_seed: int | None = 0) -> dict:
     "Shares of videos whose object has the prompt's colour, kind, and both; and the same for shuffled prompts."
-    cols, kinds = colour_of(videos), judge.predict(videos).tolist()
+    cols = colour_of(videos)
+    kinds = [judge.classes[j] if j >= 0 else None for j in judge.predict(videos).tolist()]
     def score(ps):
-        want = [prompt_attributes(p) for p in ps]
-        c = np.mean([g == w[0] for g, w in zip(cols, want)])
-        k = np.mean([(judge.classes[j] if j >= 0 else None) == w[1] for j, w in zip(kinds, want)])
-        both = np.mean([g == w[0] and (judge.classes[j] if j >= 0 else None) == w[1] for g, j, w in zip(cols, kinds, want)])
-        return dict(colour=float(c), kind=float(k), both=float(both))
+        c, k = zip(*[(g == wc, j == wk) for g, j, (wc, wk) in zip(cols, kinds, map(prompt_attributes, ps))])
+        return dict(colour=float(np.mean(c)), kind=float(np.mean(k)), both=float(np.mean(np.logical_and(c, k))))
     out = dict(prompts=score(prompts), n=len(prompts))
     if shuffle_seed is not None:
         perm = np.random.default_rng(shuffle_seed).permutation(len(prompts))
