@@ -488,6 +488,9 @@ CONFIGS = {
     'workshop-64': HPDMConfig('workshop-64', target=(16, 64, 64), patch=(8, 16, 16), pos_gain=(5.0, 1.0, 1.0),
                               p_mean=(0.5, -1.2, -1.2), p_std=(1.5, 1.2, 1.2), **_WORKSHOP),
 }
+# the pretrained text model: workshop-64 reading captions instead of class labels (fine-tuned from it, nbs/11)
+CONFIGS['workshop-64-text'] = HPDMConfig.from_dict({**CONFIGS['workshop-64'].to_dict(), 'name': 'workshop-64-text',
+                                                                      'n_classes': 0, 'dim_text': 384})
 
 
 def get_config(name: str | HPDMConfig, **overrides) -> HPDMConfig:

@@ -24,7 +24,8 @@ __all__ = ['TRAIN_PRESETS', 'Lamb', 'param_groups', 'warmup_cosine', 'ema_decay'
            'MemoryDataset', 'make_dataset', 'sample_seed', 'batch_indices', 'draw_sample_noise', 'text_encoder_for',
            'still_videos', 'CheckpointError', 'atomic_save', 'clean_state_dict', 'load_checkpoint', 'DistInfo',
            'setup_distributed', 'prepare_model', 'make_optimizer', 'save_checkpoint', 'save_snapshot',
-           'restore_checkpoint', 'ema_model', 'read_metrics', 'plot_losses', 'train', 'export_ema', 'load_model']
+           'restore_checkpoint', 'ema_model', 'read_metrics', 'plot_losses', 'train', 'export_ema', 'load_model',
+           'read_weights', 'init_weights']
 
 # %% ../nbs/07_train.ipynb #dbf7fc5d
 class Lamb(torch.optim.Optimizer):
@@ -100,7 +101,7 @@ def make_ema(model: nn.Module, half_life: float) -> AveragedModel:
 class TrainConfig:
     "How to train: data, batch, optimiser, schedule, EMA, precision, parallelism, logging and checkpoints."
     out: str = 'runs/train'  # run folder: config, metrics, checkpoints, samples
-    data: str = 'shapes'  # 'shapes' (built-in MovingShapes) or a folder of class sub-folders (UCF-101 layout)
+    data: str = 'shapes'  # 'shapes' (MovingShapes), a folder of class sub-folders (UCF-101 layout) or of shards (nbs/07c)
     n_videos: int = 2048  # size of the built-in dataset
     data_seed: int = 0
     batch_size: int = 32  # global batch per optimiser step (split over processes)
@@ -128,6 +129,8 @@ class TrainConfig:
     snapshot_every: int = 0  # also keep the EMA weights every this many steps, as out/snapshots/step_N.safetensors
     text_encoder: str = 'minilm'  # text models (dim_text): 'minilm' (ships offline) or a local folder (a T5 encoder)
     image_ratio: float = 0.0  # joint image-video training: this share of a batch are still videos (one frame repeated)
+    init_from: str = ''  # start from trained weights: a run folder, checkpoint, export folder or pretrained:NAME
+    workers: int = -1  # data-loading processes per training process (-1: auto, 0 for in-memory data; nbs/07c)
 
     def __post_init__(self):
         def bad(msg): raise ConfigError(f'train config: {msg}')
@@ -165,6 +168,11 @@ TRAIN_PRESETS = {
     'workshop-64': ('workshop-64', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64', 'n_videos': 4096, 'batch_size': 8,
                                     'steps': 16_000, 'warmup': 500, 'min_lr_ratio': 0.05, 'ema_half_life': 1000,
                                     'log_every': 50, 'ckpt_every': 250, 'snapshot_every': 2000}),
+    # the pretrained `workshop-text` model (nbs/11): fine-tuned from `workshop`, so that a few CPU hours go to the text
+    'workshop-64-text': ('workshop-64-text', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64-text', 'n_videos': 4096,
+                                              'batch_size': 8, 'steps': 8000, 'lr': 5e-4, 'warmup': 200, 'min_lr_ratio': 0.05,
+                                              'ema_half_life': 500, 'log_every': 50, 'ckpt_every': 250,
+                                              'snapshot_every': 1000, 'init_from': 'pretrained:workshop'}),
     **{n: (n, dict(out=f'runs/{n}', batch_size=768, steps=40_000 if n != 'hpdm-l' else 65_000, warmup=10_000,
                    ema_half_life=6000, data='ucf101')) for n in ('hpdm-s', 'hpdm-m', 'hpdm-l')},
 }
@@ -269,9 +277,13 @@ def make_dataset(mcfg: HPDMConfig, tcfg: TrainConfig, progress: bool = False):
     else:
         path = Path(tcfg.data)
         if not path.is_dir():
-            raise ConfigError(f"data={tcfg.data!r} is not a folder; use data=shapes (built-in) or a folder of class "
-                              f"sub-folders with videos (UCF-101 layout)")
-        ds = VideoFolder(path, size=mcfg.target, clip='random', generator=torch.Generator())
+            raise ConfigError(f"data={tcfg.data!r} is not a folder; use data=shapes (built-in), a folder of class "
+                              f"sub-folders with videos (UCF-101 layout), or one prepared by hpdm_prepare")
+        if (path / 'meta.json').is_file() or (path / 'index.json').is_file():  # prepared shards (nbs/07c)
+            from hpdm_nb.loading import ShardDataset
+            try: ds = ShardDataset(path, size=mcfg.target, clip='random', generator=torch.Generator())
+            except (ValueError, FileNotFoundError) as e: raise ConfigError(str(e)) from e
+        else: ds = VideoFolder(path, size=mcfg.target, clip='random', generator=torch.Generator())
         n_classes = len(ds.classes)
     if mcfg.n_classes and n_classes > mcfg.n_classes:
         raise ConfigError(f'the data has {n_classes} classes but the model {mcfg.name} has n_classes={mcfg.n_classes}; '
@@ -435,9 +447,10 @@ def _shard(module: HPDM, mesh):
 
 
 def prepare_model(mcfg: HPDMConfig, tcfg: TrainConfig, info: DistInfo):
-    "Build the model and its EMA on the device, and wrap them for DDP or FSDP when there are several processes."
+    "Build the model (from `init_from`'s weights if set) and its EMA on the device; wrap them for DDP or FSDP."
     torch.manual_seed(tcfg.seed)  # the same initial weights in every process
     model = HPDM(mcfg).to(info.device)
+    report = init_weights(model, tcfg.init_from) if tcfg.init_from else None  # before the EMA copies the model
     ema = make_ema(model, tcfg.ema_half_life)
     if info.world > 1 and tcfg.parallel == 'fsdp':
         from torch.distributed.device_mesh import init_device_mesh
@@ -449,7 +462,7 @@ def prepare_model(mcfg: HPDMConfig, tcfg: TrainConfig, info: DistInfo):
         wrapped = DDP(model, device_ids=[info.device.index] if info.device.type == 'cuda' else None)
     else: wrapped = model
     if tcfg.compile: wrapped = torch.compile(wrapped)
-    return model, wrapped, ema
+    return model, wrapped, ema, report
 
 
 def make_optimizer(model: nn.Module, tcfg: TrainConfig):
@@ -554,7 +567,7 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
         raise ConfigError(f'batch_size={tcfg.batch_size} cannot be split over {info.world} processes; use a multiple of {info.world}')
     ds = make_dataset(mcfg, tcfg, progress=progress and info.main)
     encoder = text_encoder_for(mcfg, tcfg, ds, info.device) if mcfg.dim_text else None
-    model, wrapped, ema = prepare_model(mcfg, tcfg, info)
+    model, wrapped, ema, init_report = prepare_model(mcfg, tcfg, info)
     opt, sched = make_optimizer(model, tcfg)
     ckpt_path = out / 'ckpt.pt'
     step = 0
@@ -566,12 +579,15 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
             raise CheckpointError(f'{ckpt_path} was {ck["legacy"]} by an older hpdm_nb: its optimiser state cannot be '
                                   'resumed. Sample from it (hpdm_sample), or train with another out=')
         step = restore_checkpoint(ck, model, ema, opt, sched, info)
+    elif init_report and info.main and progress:
+        r = init_report
+        print(f'init_from={tcfg.init_from}: {len(r["loaded"])} tensors loaded, {len(r["new"])} new '
+              f'({len(r["zeroed"])} of them residual outputs set to zero), {len(r["dropped"])} not used')
     if info.main:
         out.mkdir(parents=True, exist_ok=True)
         (out / 'config.json').write_text(json.dumps(dict(model=mcfg.to_dict(), train=asdict(tcfg)), indent=1))
         kept = [r for r in read_metrics(out) if r['step'] <= step]  # drop lines logged after the last checkpoint
         (out / 'metrics.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in kept))
-    per_rank = tcfg.batch_size // info.world
     per_step = tcfg.batch_size * tcfg.grad_accum
     autocast = torch.autocast(info.device.type, dtype=torch.bfloat16, enabled=tcfg.precision == 'bf16')
     bar = tqdm(total=tcfg.steps, initial=step, desc=f'training {mcfg.name}', disable=not (progress and info.main),
@@ -579,21 +595,19 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
     t_start, t_last, last, last_step = time.time(), time.time(), {}, step
     fsdp = info.world > 1 and tcfg.parallel == 'fsdp'
     ddp = info.world > 1 and not fsdp
+    from hpdm_nb.loading import make_loader  # this process's micro-batches, decoded ahead in workers (nbs/07c)
+    batches = iter(make_loader(ds, tcfg.batch_size, tcfg.seed, tcfg.grad_accum, info.rank, info.world, step, tcfg.steps,
+                               tcfg.workers, pin_memory=info.device.type == 'cuda'))
     model.train()
     while step < tcfg.steps:
         tot, per_level = 0.0, 0.0
         for micro in range(tcfg.grad_accum):
-            js = [micro * tcfg.batch_size + info.rank * per_rank + i for i in range(per_rank)]
-            idx = batch_indices(len(ds), tcfg.seed, step, js, per_step)
-            seeds = [sample_seed(tcfg.seed, step, j) for j in js]
-            items = []
-            for i, s in zip(idx, seeds):
-                if getattr(ds, 'generator', None) is not None: ds.generator.manual_seed(s)  # VideoFolder clip starts
-                items.append(ds[i])
-            videos = torch.stack([it['video'] for it in items]).to(info.device)
+            batch = next(batches)
+            seeds = batch['seed'].tolist()
+            videos = batch['video'].to(info.device, non_blocking=True)
             if tcfg.image_ratio: videos = still_videos(videos, seeds, tcfg.image_ratio)
-            labels = torch.tensor([it['label'] for it in items], device=info.device) if mcfg.n_classes else None
-            text = dict(zip(('text', 'text_mask'), encoder([it['caption'] for it in items]))) if encoder else {}
+            labels = batch['label'].to(info.device) if mcfg.n_classes else None
+            text = dict(zip(('text', 'text_mask'), encoder(batch['caption']))) if encoder else {}
             draws = draw_sample_noise(mcfg, seeds)
             draws = {k: (v.to(info.device) if torch.is_tensor(v) else [x.to(info.device) for x in v]) for k, v in draws.items()}
             last_micro = micro == tcfg.grad_accum - 1
@@ -668,3 +682,43 @@ def load_model(path, device='cpu') -> tuple[HPDM, dict]:
     model = HPDM(HPDMConfig.from_dict(ck['config']['model']))
     model.load_state_dict(clean_state_dict(ck['ema']))
     return model.to(device).eval(), dict(model=ck['config']['model'], train=ck['config']['train'], step=ck['step'])
+
+# %% ../nbs/07_train.ipynb #c123b310
+def read_weights(source) -> dict:
+    "EMA weights (a state dict) from a run folder, a checkpoint, an export folder, or `pretrained:NAME`."
+    s = str(source)
+    if s.startswith('pretrained:'):
+        from hpdm_nb.pretrained import _folder
+        path = _folder(s.split(':', 1)[1])
+    else: path = Path(s)
+    if (path / 'model.safetensors').is_file():
+        from safetensors.torch import load_file
+        return load_file(str(path / 'model.safetensors'))
+    if not path.exists():
+        raise ConfigError(f'init_from={s!r} does not exist; give a run folder, a checkpoint, an export folder '
+                          '(model.safetensors) or pretrained:NAME')
+    return clean_state_dict(load_checkpoint(path / 'ckpt.pt' if path.is_dir() else path)['ema'])
+
+
+def init_weights(model: nn.Module, source, zero_new: bool = True) -> dict:
+    "Copy `source`'s tensors into `model` by name; new attention/MLP branches start as no-ops. Returns what went where."
+    from hpdm_nb.rin import Attention, FeedForward
+    sd, own = read_weights(source), model.state_dict()
+    bad = [f'{k}: {tuple(sd[k].shape)} there, {tuple(v.shape)} here' for k, v in own.items()
+           if k in sd and sd[k].shape != v.shape]
+    if bad: raise ConfigError(f'init_from={source}: weights of other shapes, so another backbone:\n  ' + '\n  '.join(bad[:8]) +
+                              '\nuse the same widths, levels and tokenizer as the source model')
+    loaded = [k for k in own if k in sd]
+    if not loaded: raise ConfigError(f'init_from={source}: no weight of it fits this model (no names in common)')
+    with torch.no_grad():
+        for k in loaded: own[k].copy_(sd[k])
+    new = [k for k in own if k not in sd]
+    zeroed, fresh = [], set(new)
+    for name, mod in model.named_modules():
+        if zero_new and isinstance(mod, (Attention, FeedForward)) and all(f'{name}.{p}' in fresh for p, _ in mod.named_parameters()):
+            out = mod.to_out if isinstance(mod, Attention) else mod.net[-1]
+            nn.init.zeros_(out.weight); nn.init.zeros_(out.bias)
+            zeroed += [f'{name}.{p}' for p in ('to_out.weight', 'to_out.bias')] if isinstance(mod, Attention) else \
+                      [f'{name}.net.{len(mod.net) - 1}.{p}' for p in ('weight', 'bias')]
+    return dict(loaded=loaded, new=new, zeroed=zeroed, dropped=[k for k in sd if k not in own])
+
