@@ -5,7 +5,7 @@ times into a 3-class folder. Three formats serve random 16x64x64 clips at the fi
 loader (`make_loader`, batch 8 as the pretrained `workshop` model trains):
   - folder, whole-file reads (ffmpeg decodes every frame, then the clip is cut: the trainer before issue 18);
   - folder, seeking (PyAV decodes only the clip's frames, nbs/00);
-  - shards written by `prepare_shards` (nbs/07c).
+  - shards written by `prepare_shards` (nbs/07c), served as uint8 as the trainer asks (converted on its device).
 Each with 0 (in the training process), 1 and 2 workers. Beside them, in the same run, the pretrained workshop model's
 training step on this CPU (batch 8 at 16x64x64, AdamW), in videos/s; and at HPDM-S's 64x256x256 the per-core rate of
 each format, against what HPDM-S on 8 A100s consumes (the paper's Table 3: about 4.4 videos/s per GPU).
@@ -74,7 +74,7 @@ def main():
     print(f'prepare_shards: {n} videos to 16x64x64 in {prep_s:.1f} s ({n / prep_s:.1f} videos/s on {os.cpu_count()} cores)')
     fmts = {'folder, whole-file': lambda: VideoFolder(src, (16, 64, 64), clip='random', decoder='whole'),
             'folder, seeking': lambda: VideoFolder(src, (16, 64, 64), clip='random', decoder='seek'),
-            'shards': lambda: ShardDataset(tmp / 'shards', clip='random')}
+            'shards': lambda: ShardDataset(tmp / 'shards', clip='random', uint8=True)}
     step = step_rate()
     res['train_step_videos_per_s'] = step
     print(f'workshop training step (batch 8, 16x64x64, 2 threads): {step:.1f} videos/s')
@@ -88,7 +88,7 @@ def main():
     prepare_shards(sk_folder(tmp / 'videos1', 1), big, (64, 256, 256), shard_size=4, progress=False)
     hs = {'folder, whole-file': VideoFolder(tmp / 'videos1', (64, 256, 256), clip='random', decoder='whole'),
           'folder, seeking': VideoFolder(tmp / 'videos1', (64, 256, 256), clip='random', decoder='seek'),
-          'shards': ShardDataset(big, clip='random')}
+          'shards': ShardDataset(big, clip='random', uint8=True)}
     res['hpdm_s'] = {}
     torch.set_num_threads(1)
     for name, ds in hs.items():

@@ -6,6 +6,8 @@ frame, the right kind, distance to the nearest training video, token-border rati
 step and writes them to RUN/quality_vs_steps.json. With `--publish NAME` it then writes the final weights, in half
 precision if that changes nothing measurable (it measures the difference), with a model card into hpdm_nb/weights/NAME.
 
+Text models (dim_text) are prompted with held-out captions, and their text following is measured too (nbs/11).
+
 Usage: python benchmarks/pretrained_quality.py runs/workshop-64 [--n 64] [--steps 64] [--snapshots all|last|none]
        [--publish workshop --command "hpdm_train workshop-64"]
 """
@@ -25,6 +27,9 @@ def row(step, res):
         s, q = r['samples'], r['ratios']
         br = '/'.join(f"{q[k]:.2f}" for k in ('border_ratio_t', 'border_ratio_h', 'border_ratio_w') if k in q)
         cells.append(f"{s['one_object']:.0%} · {s['kind_accuracy']:.0%} · {q['copy']:.2f} · {br} · {q['grain']:.2f}")
+    tf = res.get('text_following')
+    if tf:  # text models: right colour · right kind · both, with prompts as given and shuffled
+        cells.append(' / '.join(f"{tf[w]['colour']:.0%} · {tf[w]['kind']:.0%} · {tf[w]['both']:.0%}" for w in ('prompts', 'shuffled')))
     return '| ' + ' | '.join(cells) + ' |'
 
 
@@ -41,13 +46,14 @@ def main():
     ap.add_argument('--command', default='hpdm_train workshop-64')
     ap.add_argument('--dest', help='publish into this folder instead of the package (for trying it out)')
     ap.add_argument('--note', action='append', default=[], help='a further paragraph for the model card (repeatable)')
+    ap.add_argument('--guidance', type=float, default=1.0, help='classifier-free guidance scale')
     a = ap.parse_args()
     run = Path(a.run)
     cfg = json.loads((run / 'config.json').read_text())
     mcfg = HPDMConfig.from_dict(cfg['model'])
     t = cfg['train']
     cache = run / 'eval_data.pt'
-    if cache.exists(): data = torch.load(cache)
+    if cache.exists() and 'held_captions' in (data := torch.load(cache)): pass
     else:
         data = shapes_data(t['n_videos'], mcfg.target, t['data_seed'], progress=True)
         torch.save(data, cache)
@@ -63,9 +69,10 @@ def main():
           'token-border ratios over the data\'s (t/h/w) · grain over the data\'s')
     for step, get in todo:
         n = a.snapshot_n or a.n
-        if str(step) in results and results[str(step)]['n'] == n: print(row(step, results[str(step)])); continue
+        old = results.get(str(step))
+        if old and old['n'] == n and old['sampler'].get('guidance', 1.0) == a.guidance: print(row(step, old)); continue
         model = HPDM(mcfg); model.load_state_dict(get()); model.eval()
-        res = evaluate_model(model, data, n=n, seed=a.seed, steps=a.steps)
+        res = evaluate_model(model, data, n=n, seed=a.seed, steps=a.steps, guidance=a.guidance)
         res.pop('levels')
         results[str(step)] = res
         (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
@@ -75,20 +82,25 @@ def main():
         full = HPDM(mcfg); full.load_state_dict(sd); full.eval()
         half = HPDM(mcfg); half.load_state_dict({k: v.half() for k, v in sd.items()}); half.eval()
         from hpdm_nb.sampling import sample_pyramid
-        kw = dict(labels=torch.arange(8) % mcfg.n_classes, seeds=range(a.seed, a.seed + 8), steps=a.steps, progress=False)
+        if mcfg.dim_text:
+            from hpdm_nb.text import TextEncoder
+            cond = dict(prompts=data['held_captions'][:8], text_encoder=TextEncoder('minilm'))
+        else: cond = dict(labels=torch.arange(8) % mcfg.n_classes)
+        kw = dict(**cond, seeds=range(a.seed, a.seed + 8), steps=a.steps, guidance=a.guidance, progress=False)
         t0 = time.time()
         s32, s16 = sample_pyramid(full, 8, **kw), sample_pyramid(half, 8, **kw)
         diff = max(float((x - y).abs().max()) for x, y in zip(s32, s16))
         print(f'float16 weights against float32: largest difference of 8 samples {diff:.2e} ({time.time() - t0:.0f} s)')
         use_half = diff < 2 / 255  # below one 8-bit grey level of a written video
-        q = evaluate_model(half if use_half else full, data, n=a.n, seed=a.seed, steps=a.steps)
+        q = evaluate_model(half if use_half else full, data, n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance)
         results[str(ck['step'])] = {k: v for k, v in q.items() if k != 'levels'}  # the shipped weights, measured
         (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
         print(row(ck['step'], q), f'(shipped weights, {a.n} samples)', flush=True)
         steps_table = ['Quality along training (every level; one object · right kind · copy ratio · token-border '
                        'ratios t/h/w over the data\'s · grain over the data\'s; samples per row in the last column):', '',
-                       '| step | ' + ' | '.join(f'level {l}' for l in range(mcfg.n_levels)) + ' | samples |',
-                       '|---|' + '---|' * (mcfg.n_levels + 1)] + [row(s, results[s])[:-1] + f'| {results[s]["n"]} |'
+                       '| step | ' + ' | '.join(f'level {l}' for l in range(mcfg.n_levels)) +
+                       (' | text following: colour · kind · both (as given / shuffled)' if mcfg.dim_text else '') + ' | samples |',
+                       '|---|' + '---|' * (mcfg.n_levels + 1 + bool(mcfg.dim_text))] + [row(s, results[s])[:-1] + f'| {results[s]["n"]} |'
                                                                   for s in sorted(results, key=int)]
         notes = [f'float16 weights change 8 samples (seeds {a.seed} to {a.seed + 7}) by at most {diff:.1e}: '
                  + ('less than one 8-bit grey level, so they are stored in float16.' if use_half else
@@ -99,7 +111,8 @@ def main():
         import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
         from hpdm_nb.cli import level_sheet
         from hpdm_nb.data import SHAPE_KINDS
-        names = [f'{SHAPE_KINDS[i % 4]}, seed {a.seed + i}' for i in range(8)]
+        names = ([f'"{c}"' for c in data['held_captions'][:8]] if mcfg.dim_text else
+                 [f'{SHAPE_KINDS[i % 4]}, seed {a.seed + i}' for i in range(8)])
         fig = level_sheet([v.clamp(-1, 1) for v in (s16 if use_half else s32)], n=8, n_frames=8, names=names,
                           title=f'{a.publish}: 8 samples (seeds {a.seed} to {a.seed + 7}), every pyramid level')
         fig.savefig(folder / 'samples.png', dpi=55); plt.close(fig)

@@ -61,7 +61,8 @@ def from_uint8(frames: np.ndarray,  # `T,H,W,C` uint8 frames (or `H,W,C` for one
     if a.ndim != 4 or a.shape[-1] not in (1, 3, 4):
         raise VideoShapeError(f'frames must be T,H,W,C with C in (1, 3, 4); got shape {a.shape}')
     a = a[..., :3] if a.shape[-1] != 1 else np.repeat(a, 3, -1)
-    return torch.from_numpy(np.ascontiguousarray(a)).permute(3, 0, 1, 2).float() / 127.5 - 1
+    # channels first while still uint8, then one float pass: half the time of converting the strided view
+    return torch.from_numpy(np.ascontiguousarray(a)).permute(3, 0, 1, 2).contiguous().float().div_(127.5).sub_(1)
 
 # %% ../nbs/00_data.ipynb #04a5cda8
 def video_grid(videos: torch.Tensor,  # a batch `B,C,T,H,W`

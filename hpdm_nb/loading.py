@@ -180,8 +180,9 @@ class ShardDataset(Dataset):
     "Clips from shards written by `prepare_shards`: random (or fixed) `T`-frame windows, labels and captions."
     def __init__(self, root, size: Sequence[int] | None = None,  # (T, H, W) served (default: the prepared size)
                  clip: str = 'random',  # 'random', 'start' or 'center'
-                 generator: torch.Generator | None = None):  # random clip starts
-        self.root = Path(root)
+                 generator: torch.Generator | None = None,  # random clip starts
+                 uint8: bool = False):  # serve `uint8` videos (the trainer converts them on its device)
+        self.root, self.uint8 = Path(root), uint8
         if not (self.root / 'index.json').is_file():
             if (self.root / 'meta.json').is_file():
                 raise FileNotFoundError(f'{self.root}: hpdm_prepare has not finished (no index.json); run it again to resume')
@@ -205,19 +206,29 @@ class ShardDataset(Dataset):
 
     def __getstate__(self): return {**self.__dict__, '_files': {}, '_pid': None}  # open files stay in their process
 
-    def read(self, i: int) -> np.ndarray:
-        "The stored frames of clip `i` (`uint8` `T,H,W,3`)."
+    def read(self, i: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+        "Stored frames `start:stop` of clip `i` (`uint8` `T,H,W,3`); only those bytes are read."
         e = self.entries[i]
         if self._pid != os.getpid(): self._files, self._pid = {}, os.getpid()
         f = self._files.get(e['shard'])
         if f is None: f = self._files[e['shard']] = open(self.root / e['shard'], 'rb')
         f.seek(e['offset'])
-        return np.load(io.BytesIO(f.read(e['nbytes'])), allow_pickle=False)
+        fmt = np.lib.format
+        read_header = fmt.read_array_header_1_0 if fmt.read_magic(f) == (1, 0) else fmt.read_array_header_2_0
+        shape, fortran, dtype = read_header(f)
+        if fortran or dtype != np.uint8: raise ValueError(f"{self.root / e['shard']}: clip {e['key']} is not C-ordered uint8")
+        stop = shape[0] if stop is None else min(stop, shape[0])
+        frame = int(np.prod(shape[1:]))
+        f.seek(start * frame, os.SEEK_CUR)
+        return np.frombuffer(f.read((stop - start) * frame), np.uint8).reshape(stop - start, *shape[1:])
 
     def __getitem__(self, i: int) -> dict:
-        e, frames, T = self.entries[i], self.read(i), self.size[0]
-        if len(frames) == 1: video = from_uint8(frames).expand(3, T, *self.size[1:]).contiguous()  # an image: a still
-        else: video = from_uint8(frames[clip_indices(len(frames), 1.0, T, None, self.clip, self.generator, e['source'])])
+        e, T = self.entries[i], self.size[0]
+        if e['frames'] == 1: frames = np.repeat(self.read(i), T, 0)  # an image: a still video
+        else:
+            idx = clip_indices(e['frames'], 1.0, T, None, self.clip, self.generator, e['source'])
+            frames = self.read(i, int(idx.min()), int(idx.max()) + 1)[idx - idx.min()]
+        video = torch.from_numpy(frames).permute(3, 0, 1, 2).contiguous() if self.uint8 else from_uint8(frames)
         return dict(video=video, label=e['label'], caption=e['caption'], path=e['source'])
 
 # %% ../nbs/07c_loading.ipynb #0a2c2c19

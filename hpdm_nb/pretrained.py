@@ -170,22 +170,32 @@ def shapes_data(n_videos: int, size, seed: int = 0, n_held: int = 64, progress: 
     train = MemoryDataset(torch.utils.data.Subset(full, range(n_videos)), progress)
     held = [full[i] for i in range(n_videos, n_videos + n_held)]
     return dict(train=train.videos, train_labels=train.labels, held=torch.stack([h['video'] for h in held]),
-                held_labels=torch.tensor([h['label'] for h in held]))
+                held_labels=torch.tensor([h['label'] for h in held]), held_captions=[h['caption'] for h in held])
 
 
 def evaluate_model(model: HPDM, data: dict,  # `shapes_data` of the model's training set
                    n: int = 64, seed: int = 0, n_judge: int = 512, progress: bool = False, **sample_kw) -> dict:
     "Sample `n` videos with fixed seeds and measure every level against held-out data (`quality_report`)."
     from hpdm_nb.sampling import sample_pyramid
-    labels = torch.arange(n) % model.cfg.n_classes
+    if model.cfg.dim_text:  # a text model is prompted with held-out captions; the kind it should draw is theirs
+        from hpdm_nb.text import TextEncoder, prompt_attributes, text_following
+        caps = data['held_captions']
+        prompts = [caps[i % len(caps)] for i in range(n)]
+        labels = torch.tensor([SHAPE_KINDS.index(prompt_attributes(p)[1]) for p in prompts])
+        cond = dict(prompts=prompts, text_encoder=sample_kw.pop('text_encoder', None) or TextEncoder('minilm'))
+    else: labels = torch.arange(n) % model.cfg.n_classes; cond = dict(labels=labels)
     t0 = time.time()
-    levels = sample_pyramid(model, n, labels=labels, seeds=[seed + i for i in range(n)], progress=progress, **sample_kw)
+    levels = sample_pyramid(model, n, **cond, seeds=[seed + i for i in range(n)], progress=progress, **sample_kw)
     secs = time.time() - t0
     judge = data['train'][:n_judge].float() / 127.5 - 1
     rep = quality_report(levels, labels, data['train'], data['held'], data['held_labels'], judge,
                          data['train_labels'][:n_judge], model.cfg.pyramid, model.cfg.tokenizer)
-    return dict(report=rep, bar=check_bar(rep), n=n, seed=seed, seconds_per_video=secs / n,
-                sampler={k: v for k, v in sample_kw.items() if isinstance(v, (int, float, str, type(None)))}, levels=levels)
+    out = dict(report=rep, bar=check_bar(rep), n=n, seed=seed, seconds_per_video=secs / n,
+               sampler={k: v for k, v in sample_kw.items() if isinstance(v, (int, float, str, type(None)))}, levels=levels)
+    if model.cfg.dim_text:  # colour and kind of the object against the prompt's, and against shuffled prompts
+        out['text_following'] = text_following(levels[-1], prompts, KindJudge().fit(judge, data['train_labels'][:n_judge]))
+        out['prompts'] = prompts
+    return out
 
 # %% ../nbs/07b_pretrained.ipynb #ae759976
 import hpdm_nb
@@ -279,6 +289,13 @@ def card_markdown(card: dict) -> str:
                   f"Held-out data against the same real videos, at the same sizes: FVD {f['data_fvd']:.1f} "
                   f"(what a perfect model would score with this few videos). Not comparable with FVDs measured "
                   f"on other data or with other numbers of videos."]
+    tf = (q or {}).get('text_following')
+    if tf:  # a text model (nbs/11): colour and kind of its object against its prompt's
+        lines += ['', f"## Text following ({tf['n']} held-out captions as prompts, guidance {q['sampler'].get('guidance', 1)})",
+                  '', '| prompts | right colour | right kind | both |', '|---|---|---|---|']
+        for who, name in (('prompts', 'as given'), ('shuffled', 'shuffled (chance)')):
+            s = tf[who]
+            lines.append(f"| {name} | {s['colour']:.0%} | {s['kind']:.0%} | {s['both']:.0%} |")
     for extra in card.get('notes', []): lines += ['', extra]
     return '\n'.join(lines) + '\n'
 

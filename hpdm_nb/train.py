@@ -248,7 +248,8 @@ def _split(item: str) -> tuple[str, str]:
 # %% ../nbs/07_train.ipynb #6b72caa6
 class MemoryDataset(torch.utils.data.Dataset):
     "A dataset rendered once into memory as uint8 videos and labels."
-    def __init__(self, ds, progress: bool = False):
+    def __init__(self, ds, progress: bool = False,
+                 uint8: bool = False):  # serve the stored uint8 videos (the trainer converts them on its device)
         from tqdm.auto import tqdm
         first = ds[0]
         self.videos = torch.empty(len(ds), *first['video'].shape, dtype=torch.uint8)
@@ -259,20 +260,21 @@ class MemoryDataset(torch.utils.data.Dataset):
             self.videos[i] = ((it['video'].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
             self.labels[i] = it['label']
             self.captions[i] = it.get('caption')
-        self.classes = getattr(ds, 'classes', None)
+        self.classes, self.uint8 = getattr(ds, 'classes', None), uint8
 
     def __len__(self): return len(self.videos)
     def __getitem__(self, i):
-        it = dict(video=self.videos[i].float() / 127.5 - 1, label=int(self.labels[i]))
+        it = dict(video=self.videos[i] if self.uint8 else self.videos[i].float() / 127.5 - 1, label=int(self.labels[i]))
         if self.captions[i] is not None: it['caption'] = self.captions[i]
         return it
 
 
-def make_dataset(mcfg: HPDMConfig, tcfg: TrainConfig, progress: bool = False):
-    "The training set: MovingShapes in memory, or a VideoFolder; its class count must fit the model."
+def make_dataset(mcfg: HPDMConfig, tcfg: TrainConfig, progress: bool = False,
+                 uint8: bool = False):  # stored videos as uint8 where they are stored so (in memory, shards)
+    "The training set: MovingShapes in memory, a VideoFolder or prepared shards; its class count must fit the model."
     from hpdm_nb.data import MovingShapes, VideoFolder
     if tcfg.data == 'shapes':
-        ds = MemoryDataset(MovingShapes(tcfg.n_videos, size=mcfg.target, seed=tcfg.data_seed), progress)
+        ds = MemoryDataset(MovingShapes(tcfg.n_videos, size=mcfg.target, seed=tcfg.data_seed), progress, uint8)
         n_classes = int(ds.labels.max()) + 1
     else:
         path = Path(tcfg.data)
@@ -281,7 +283,7 @@ def make_dataset(mcfg: HPDMConfig, tcfg: TrainConfig, progress: bool = False):
                               f"sub-folders with videos (UCF-101 layout), or one prepared by hpdm_prepare")
         if (path / 'meta.json').is_file() or (path / 'index.json').is_file():  # prepared shards (nbs/07c)
             from hpdm_nb.loading import ShardDataset
-            try: ds = ShardDataset(path, size=mcfg.target, clip='random', generator=torch.Generator())
+            try: ds = ShardDataset(path, size=mcfg.target, clip='random', generator=torch.Generator(), uint8=uint8)
             except (ValueError, FileNotFoundError) as e: raise ConfigError(str(e)) from e
         else: ds = VideoFolder(path, size=mcfg.target, clip='random', generator=torch.Generator())
         n_classes = len(ds.classes)
@@ -565,7 +567,7 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
     out = Path(tcfg.out)
     if tcfg.batch_size % info.world:
         raise ConfigError(f'batch_size={tcfg.batch_size} cannot be split over {info.world} processes; use a multiple of {info.world}')
-    ds = make_dataset(mcfg, tcfg, progress=progress and info.main)
+    ds = make_dataset(mcfg, tcfg, progress=progress and info.main, uint8=True)  # 4x less to move; converted on the device
     encoder = text_encoder_for(mcfg, tcfg, ds, info.device) if mcfg.dim_text else None
     model, wrapped, ema, init_report = prepare_model(mcfg, tcfg, info)
     opt, sched = make_optimizer(model, tcfg)
@@ -605,6 +607,7 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
             batch = next(batches)
             seeds = batch['seed'].tolist()
             videos = batch['video'].to(info.device, non_blocking=True)
+            if videos.dtype == torch.uint8: videos = videos.float().div_(127.5).sub_(1)  # as MemoryDataset would
             if tcfg.image_ratio: videos = still_videos(videos, seeds, tcfg.image_ratio)
             labels = batch['label'].to(info.device) if mcfg.n_classes else None
             text = dict(zip(('text', 'text_mask'), encoder(batch['caption']))) if encoder else {}
