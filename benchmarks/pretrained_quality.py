@@ -47,6 +47,9 @@ def main():
     ap.add_argument('--dest', help='publish into this folder instead of the package (for trying it out)')
     ap.add_argument('--note', action='append', default=[], help='a further paragraph for the model card (repeatable)')
     ap.add_argument('--guidance', type=float, default=1.0, help='classifier-free guidance scale')
+    ap.add_argument('--sweep', help='text models, with --publish: also measure text following at these guidance scales '
+                                    '(comma-separated), into the card')
+    ap.add_argument('--sweep-n', type=int, default=32, help='samples per guidance scale of --sweep')
     a = ap.parse_args()
     run = Path(a.run)
     cfg = json.loads((run / 'config.json').read_text())
@@ -116,8 +119,21 @@ def main():
         fig = level_sheet([v.clamp(-1, 1) for v in (s16 if use_half else s32)], n=8, n_frames=8, names=names,
                           title=f'{a.publish}: 8 samples (seeds {a.seed} to {a.seed + 7}), every pyramid level')
         fig.savefig(folder / 'samples.png', dpi=55); plt.close(fig)
-        from hpdm_nb.pretrained import card_markdown
+        from hpdm_nb.pretrained import card_markdown, KindJudge
         card = json.loads((folder / 'card.json').read_text()); card['image'] = 'samples.png'
+        if a.sweep and mcfg.dim_text:  # text following against the guidance scale, the shipped weights
+            from hpdm_nb.text import text_following
+            model = half if use_half else full
+            prompts = data['held_captions'][:a.sweep_n]
+            judge = KindJudge().fit(data['train'][:512].float() / 127.5 - 1, data['train_labels'][:512])
+            card['guidance_sweep'] = {}
+            for w in (float(x) for x in a.sweep.split(',')):
+                t0 = time.time()
+                v = sample_pyramid(model, len(prompts), prompts=prompts, text_encoder=cond['text_encoder'],
+                                   seeds=range(a.seed, a.seed + len(prompts)), steps=a.steps, guidance=w, progress=False)[-1]
+                card['guidance_sweep'][f'{w:g}'] = tf = text_following(v, prompts, judge)
+                print(f"guidance {w:g}: colour/kind/both {tf['prompts']['colour']:.0%}/{tf['prompts']['kind']:.0%}/"
+                      f"{tf['prompts']['both']:.0%}, shuffled {tf['shuffled']['both']:.0%} ({time.time() - t0:.0f} s)", flush=True)
         (folder / 'card.json').write_text(json.dumps(card, indent=1)); (folder / 'README.md').write_text(card_markdown(card))
         print(f'published {folder}; card: {folder / "README.md"}; frame sheet: {folder / "samples.png"}')
 

@@ -231,7 +231,7 @@ class ShardDataset(Dataset):
         video = torch.from_numpy(frames).permute(3, 0, 1, 2).contiguous() if self.uint8 else from_uint8(frames)
         return dict(video=video, label=e['label'], caption=e['caption'], path=e['source'])
 
-# %% ../nbs/07c_loading.ipynb #0a2c2c19
+# %% ../nbs/07c_loading.ipynb #d7781cf8
 def prepare_main(argv: Sequence[str] | None = None):
     "hpdm_prepare: convert a video folder into shards of pre-resized clips for training (data=DEST)."
     ap = argparse.ArgumentParser(prog='hpdm_prepare', description=prepare_main.__doc__)

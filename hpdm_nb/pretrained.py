@@ -296,6 +296,12 @@ def card_markdown(card: dict) -> str:
         for who, name in (('prompts', 'as given'), ('shuffled', 'shuffled (chance)')):
             s = tf[who]
             lines.append(f"| {name} | {s['colour']:.0%} | {s['kind']:.0%} | {s['both']:.0%} |")
+    sw = card.get('guidance_sweep')
+    if sw:
+        lines += ['', f"Against the guidance scale ({next(iter(sw.values()))['n']} prompts; right colour, right kind, both; "
+                      'both with shuffled prompts):', ''] + [
+            f"- {w}: {v['prompts']['colour']:.0%}, {v['prompts']['kind']:.0%}, {v['prompts']['both']:.0%}; "
+            f"shuffled {v['shuffled']['both']:.0%}" for w, v in sw.items()]
     for extra in card.get('notes', []): lines += ['', extra]
     return '\n'.join(lines) + '\n'
 
