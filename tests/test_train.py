@@ -89,3 +89,18 @@ def test_killed_run_resumes_on_the_same_curve(tmp_path):
     assert sorted(got) == sorted(want) == list(range(1, 31))
     assert max(abs(got[s] - want[s]) for s in want) < 1e-6
     assert not list(out.glob('.ckpt.pt.tmp-*'))  # no temporary files left behind
+
+
+def test_legacy_checkpoint_samples_but_does_not_resume(single, tmp_path):
+    "A checkpoint from before the per-level position gain (tokenizer.pos_scale) samples with gain 1; resuming it is refused."
+    from hpdm_nb.train import atomic_save, load_model, resolve_config, train, CheckpointError
+    old = ckpt(single)
+    for k in ('model', 'ema'): old[k] = {n: v for n, v in old[k].items() if not n.endswith('pos_scale')}
+    atomic_save(old, tmp_path / 'ckpt.pt')
+    m_old, _ = load_model(tmp_path)
+    m_new, _ = load_model(single)
+    assert torch.equal(m_old.tokenizer.pos_scale.detach(), torch.ones(m_new.cfg.n_levels))
+    for (k, a), (_, b) in zip(m_old.state_dict().items(), m_new.state_dict().items()):
+        if not k.endswith('pos_scale'): assert torch.equal(a, b), k  # every other weight as saved
+    m_cfg, t_cfg = resolve_config('tiny', [c for c in COMMON if '=' in c] + [f'out={tmp_path}', 'steps=8'])
+    with pytest.raises(CheckpointError, match='cannot be resumed'): train(m_cfg, t_cfg, progress=False)
