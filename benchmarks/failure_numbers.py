@@ -8,7 +8,7 @@ Usage: python benchmarks/failure_numbers.py [--model workshop] [--n 8] [--steps 
 import argparse, time
 import torch
 from hpdm_nb.pretrained import load_pretrained, model_card
-from hpdm_nb.data import MovingShapes
+from hpdm_nb.shapes import MovingShapes
 from hpdm_nb.patches import level_video
 from hpdm_nb.sampling import sample_pyramid
 from hpdm_nb.failures import PERTURBATIONS, propagation, dead_rate, dead_rate_by_sigma

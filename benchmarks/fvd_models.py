@@ -14,9 +14,9 @@ from pathlib import Path
 
 import torch
 
-from hpdm_nb.data import MovingShapes
+from hpdm_nb.shapes import MovingShapes
 from hpdm_nb.evaluation import FVDProtocol, evaluate_fvd, frechet_distance, i3d_features, load_i3d
-from hpdm_nb.train import load_model
+from hpdm_nb.checkpoints import load_model
 
 
 def main():

@@ -10,7 +10,7 @@ Usage: python benchmarks/overlap_study.py [--model workshop] [--n 8] [--steps 32
 import argparse, time
 import torch
 from hpdm_nb.pretrained import load_pretrained, model_card
-from hpdm_nb.data import MovingShapes
+from hpdm_nb.shapes import MovingShapes
 from hpdm_nb.failures import overlap_study, seam_score, PAPER_TABLE4, AXES, VARIANTS
 
 

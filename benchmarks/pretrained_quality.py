@@ -15,9 +15,9 @@ import argparse, json, time
 from pathlib import Path
 import torch
 from safetensors.torch import load_file
-from hpdm_nb.rin import HPDMConfig
+from hpdm_nb.config import HPDMConfig
 from hpdm_nb.model import HPDM
-from hpdm_nb.train import load_checkpoint, clean_state_dict
+from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict
 from hpdm_nb.pretrained import shapes_data, evaluate_model, publish_pretrained, load_pretrained
 
 
@@ -113,7 +113,7 @@ def main():
         m = load_pretrained(a.publish) if not a.dest else None
         import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
         from hpdm_nb.cli import level_sheet
-        from hpdm_nb.data import SHAPE_KINDS
+        from hpdm_nb.shapes import SHAPE_KINDS
         names = ([f'"{c}"' for c in data['held_captions'][:8]] if mcfg.dim_text else
                  [f'{SHAPE_KINDS[i % 4]}, seed {a.seed + i}' for i in range(8)])
         fig = level_sheet([v.clamp(-1, 1) for v in (s16 if use_half else s32)], n=8, n_frames=8, names=names,

@@ -11,7 +11,7 @@ import torch
 from hpdm_nb.train import resolve_config
 from hpdm_nb.model import HPDM
 from hpdm_nb.loss import pyramid_loss
-from hpdm_nb.data import MovingShapes
+from hpdm_nb.shapes import MovingShapes
 
 
 class Step:

@@ -18,7 +18,7 @@ import argparse, json, resource, statistics, subprocess, sys, time
 from dataclasses import replace
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-from hpdm_nb.rin import get_config
+from hpdm_nb.config import get_config
 from hpdm_nb.model import HPDM
 from hpdm_nb.loss import pyramid_loss
 
@@ -62,7 +62,7 @@ class Step:
 def peak_memory(cfg_dict, batch, device, steps=2) -> float:
     "Peak memory of training steps, in MiB: the allocator's peak on CUDA, the resident-memory growth in a subprocess on CPU."
     if device.startswith('cuda'):
-        from hpdm_nb.rin import HPDMConfig
+        from hpdm_nb.config import HPDMConfig
         st = Step(HPDMConfig.from_dict(cfg_dict), batch, device)
         st(); st.sync()
         torch.cuda.reset_peak_memory_stats(device); base = torch.cuda.memory_allocated(device)
@@ -85,7 +85,7 @@ def peak_rss_kib() -> int:
 
 def child(spec):
     "Subprocess: build the model and data, note the peak resident memory, run the steps, report the growth."
-    from hpdm_nb.rin import HPDMConfig
+    from hpdm_nb.config import HPDMConfig
     torch.set_num_threads(1)
     st = Step(HPDMConfig.from_dict(spec['cfg']), spec['batch'], 'cpu')
     before = peak_rss_kib()

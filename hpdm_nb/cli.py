@@ -12,11 +12,12 @@ import torch.nn.functional as F
 import matplotlib
 import matplotlib.pyplot as plt
 
-from .data import write_video, frame_sheet, object_stats, copy_check
-from .rin import ConfigError, HPDMConfig
+from .video import write_video, frame_sheet
+from .shapes import object_stats, copy_check
+from .config import ConfigError, HPDMConfig
 from .model import HPDM
-from .train import (train, resolve_config, CheckpointError, TRAIN_PRESETS, plot_losses, make_dataset, load_model,
-                           export_ema)
+from .train import train, resolve_config, TRAIN_PRESETS, plot_losses, make_dataset
+from .checkpoints import CheckpointError, load_model, export_ema
 from .sampling import sample_pyramid
 
 # %% auto #0
@@ -109,7 +110,7 @@ def train_main(argv=None) -> int:
 
 def _class_names(tcfg):
     if tcfg.data == 'shapes':
-        from hpdm_nb.data import SHAPE_KINDS
+        from hpdm_nb.shapes import SHAPE_KINDS
         return list(SHAPE_KINDS)
     return None
 
@@ -199,7 +200,7 @@ def sample_measures(videos: torch.Tensor, cfg: HPDMConfig, overlap='none', train
                     n_data: int = 32) -> dict:
     "The failure measures of nbs/10 for sampled finest-level videos (seams per axis, token grid, dead blocks), and the data's."
     from hpdm_nb.failures import variant_borders, seam_stats, seam_summary, dead_rate
-    from hpdm_nb.data import MovingShapes
+    from hpdm_nb.shapes import MovingShapes
     borders = variant_borders(cfg.pyramid, cfg.n_levels - 1, overlap)
     def measure(v):
         return dict(seams=seam_summary(seam_stats(v, borders, cfg.tokenizer)), dead_blocks=float(dead_rate(v, cfg.tokenizer).mean()))
@@ -260,7 +261,7 @@ def run_demo(out='runs/demo', preset: str = 'demo', overrides=(), n_samples: int
         summary['copy_check'] = dict(copy_check(samples, ds.videos), n_videos=len(ds))  # new videos, or copies?
     if pretrained:  # beside the ten-minute run: a model trained for hours, shipped with the package (nbs/07b)
         from hpdm_nb.pretrained import load_pretrained, model_card
-        from hpdm_nb.data import SHAPE_KINDS
+        from hpdm_nb.shapes import SHAPE_KINDS
         t2, pm = time.time(), load_pretrained(pretrained)
         pf = save_samples(pm, out / f'pretrained_{pretrained}', n_samples, steps=sample_steps, seed=tcfg.seed,
                           class_names=list(SHAPE_KINDS), progress=progress)

@@ -16,8 +16,9 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
 
-from .data import (MovingShapes, VIDEO_EXTS, probe_video, read_video_frames, clip_indices, from_uint8,
-                          resize_crop, check_video)
+from .shapes import MovingShapes
+from .data import VIDEO_EXTS, probe_video, read_video_frames, clip_indices, resize_crop
+from .video import from_uint8, check_video
 
 # %% auto #0
 __all__ = ['I3D_LAYERS', 'same_pad', 'Unit3D', 'Inception', 'I3D', 'I3DWeightsError', 'i3d_weights_path', 'load_i3d',
@@ -268,7 +269,7 @@ def iter_videos(source,  # 'shapes', 'shapes:SEED', a folder of videos, a sample
                                 f"a samples .pt file, or a run folder with samples.pt or samples/samples.pt")
     files = sorted(f for f in root.rglob('*') if f.is_file() and f.suffix.lower() in VIDEO_EXTS)
     idx = _pick(len(files), n, p.seed, f'folder {root}')
-    def gen():  # decode only each clip's frames (nbs/00), at the protocol's frame rate and start
+    def gen():  # decode only each clip's frames (nbs/00c), at the protocol's frame rate and start
         for i in idx:
             n_src, src_fps = probe_video(files[i])
             frames = clip_indices(n_src, src_fps, p.frames, p.fps, 'start' if p.clip == 'first' else 'random', g, files[i])
@@ -378,7 +379,7 @@ def fvd_main(argv=None) -> int:
 
 def eval_main(argv=None) -> int:
     "Console script `hpdm_eval RUN`: sample a trained model and report its FVD against its training data."
-    from hpdm_nb.train import load_model, CheckpointError
+    from hpdm_nb.checkpoints import load_model, CheckpointError
     ap = argparse.ArgumentParser(prog='hpdm_eval', description='Sample a trained HPDM and compute its FVD against its training data (nbs/12).')
     ap.add_argument('run', help='run folder (ckpt.pt), checkpoint, export folder, or pretrained:NAME')
     ap.add_argument('--n', type=int, default=2048, help='videos to sample, and real videos to compare with (default 2048)')

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 
-from .data import check_video
+from .video import check_video
 from .patches import Pyramid, level_video
 from .sampling import tile_starts, resolve_stride
 

@@ -13,9 +13,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, DataLoader, Sampler
 
-from .data import (VideoFolder, VideoReadError, IMAGE_EXTS, probe_video, read_video_frames, resize_crop,
-                          from_uint8, to_uint8, clip_indices, humanise, _size3)
-from .train import sample_seed, batch_indices, MemoryDataset
+from .data import VideoFolder, VideoReadError, IMAGE_EXTS, probe_video, read_video_frames, resize_crop, clip_indices, humanise, read_image
+from .video import from_uint8, to_uint8, _size3
+from .step import sample_seed, batch_indices
+from .train import MemoryDataset
+from .checkpoints import atomic_write
 
 # %% auto #0
 __all__ = ['SHARD_FORMAT', 'StepBatches', 'SeededItems', 'collate', 'auto_workers', 'make_loader', 'prepare_clip',
@@ -88,11 +90,7 @@ def prepare_clip(path, size: Sequence[int], fps: float | None = None, max_frames
     T, H, W = _size3(size)
     path = Path(path)
     if path.suffix.lower() in IMAGE_EXTS:
-        from PIL import Image
-        try:
-            with Image.open(path) as im: frame = np.asarray(im.convert('RGB'))
-        except Exception as e: raise VideoReadError(f'{path}: cannot be read as an image ({e})') from e
-        return to_uint8(resize_crop(from_uint8(frame), (H, W)))
+        return to_uint8(resize_crop(from_uint8(read_image(path)), (H, W)))
     n_src, src_fps = probe_video(path)
     step = 1.0 if fps is None else src_fps / fps
     idx = np.minimum(np.arange(0, n_src - 0.5, step).round().astype(int), n_src - 1)
@@ -102,11 +100,6 @@ def prepare_clip(path, size: Sequence[int], fps: float | None = None, max_frames
     return to_uint8(resize_crop(from_uint8(read_video_frames(path, idx)), (H, W)))
 
 # %% ../nbs/07c_loading.ipynb #81e9a42d
-def _atomic_write(path: Path, text: str):
-    tmp = path.with_name(f'.{path.name}.tmp-{os.getpid()}')
-    tmp.write_text(text); os.replace(tmp, path)
-
-
 def _write_shard(dest: str, s: int, files: list, size, fps, max_frames) -> tuple[int, list, list]:
     "Write shard `s` of `files` (`(path, label, caption, source)`); returns its number, its entries and the bad files."
     dest, name = Path(dest), f'shard-{s:05d}.tar'
@@ -126,7 +119,7 @@ def _write_shard(dest: str, s: int, files: list, size, fps, max_frames) -> tuple
     with tarfile.open(tmp) as tf: where = {m.name: (m.offset_data, m.size) for m in tf}
     for e in keep: e.update(shard=name, offset=where[e['key'] + '.npy'][0], nbytes=where[e['key'] + '.npy'][1])
     os.replace(tmp, dest / name)  # the shard is complete: now it has its name, then its list
-    _atomic_write(dest / f'shard-{s:05d}.json', json.dumps(dict(entries=keep, bad=bad)))
+    atomic_write(dest / f'shard-{s:05d}.json', json.dumps(dict(entries=keep, bad=bad)))
     return s, keep, bad
 
 
@@ -150,7 +143,7 @@ def prepare_shards(src, dest, size: Sequence[int], fps: float | None = None,
         old = json.loads((dest / 'meta.json').read_text())
         diff = [f'{k}: {old.get(k)!r} there, {v!r} now' for k, v in meta.items() if old.get(k) != v]
         if diff: raise ValueError(f'{dest} holds shards prepared with other settings ({"; ".join(diff)}); use another DEST')
-    else: _atomic_write(dest / 'meta.json', json.dumps(meta, indent=1))
+    else: atomic_write(dest / 'meta.json', json.dumps(meta, indent=1))
     for stale in dest.glob('.*.tmp-*'): stale.unlink()  # left by a killed run
     rel = lambda p: p.relative_to(folder.root).as_posix()
     files = [(str(p), lab, folder.captions.get(rel(p), humanise(folder.classes[lab])), rel(p)) for p, lab in folder.items]
@@ -171,8 +164,8 @@ def prepare_shards(src, dest, size: Sequence[int], fps: float | None = None,
     for s in range(len(chunks)):
         d = json.loads((dest / f'shard-{s:05d}.json').read_text())
         entries += d['entries']; bad += d['bad']
-    _atomic_write(dest / 'report.json', json.dumps(dict(bad=bad), indent=1))
-    _atomic_write(dest / 'index.json', json.dumps(dict(meta, entries=entries)))  # last: the folder is ready
+    atomic_write(dest / 'report.json', json.dumps(dict(bad=bad), indent=1))
+    atomic_write(dest / 'index.json', json.dumps(dict(meta, entries=entries)))  # last: the folder is ready
     return dict(dest=str(dest), videos=len(entries), shards=len(chunks), made=todo, bad=bad)
 
 # %% ../nbs/07c_loading.ipynb #b8999038

@@ -10,7 +10,7 @@ import torch
 
 from .patches import sample_starts, extract_patches, starts_to_coords
 from .diffusion import sample_sigmas, append_dims
-from .rin import drop_labels, NULL_LABEL
+from .config import drop_labels, NULL_LABEL
 from .model import HPDM
 
 # %% auto #0

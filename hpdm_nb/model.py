@@ -13,8 +13,9 @@ import torch.nn as nn
 
 from .patches import PatchCoords
 from .diffusion import edm_scalings, append_dims
-from .rin import (RINBlock, LatentSelfCond, Tokenizer, Detokenizer, Conditioning, HPDMConfig, CONFIGS,
-                         get_config, ConfigError)
+from .rin import RINBlock, LatentSelfCond
+from .tokens import Tokenizer, Detokenizer
+from .config import Conditioning, HPDMConfig, CONFIGS, get_config, ConfigError
 from .fusion import ContextFusion, shallow_context
 
 # %% auto #0

@@ -11,9 +11,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import check_video, object_stats, nearest_videos, MovingShapes, SHAPE_KINDS
+from .video import check_video
+from .shapes import object_stats, nearest_videos, MovingShapes, SHAPE_KINDS
 from .patches import Pyramid, level_video
-from .rin import HPDMConfig
+from .config import HPDMConfig
 from .model import HPDM
 
 # %% auto #0
@@ -317,7 +318,7 @@ def publish_pretrained(run,  # the training run folder
                        dest=WEIGHTS_DIR) -> Path:
     "Write `dest/name/`: model.safetensors, config.json, card.json and README.md (the model card)."
     from safetensors.torch import save_file, load_file
-    from hpdm_nb.train import load_checkpoint, clean_state_dict
+    from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict
     run = Path(run)
     cfg = json.loads((run / 'config.json').read_text())
     if snapshot:

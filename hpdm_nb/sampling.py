@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 from .patches import PatchCoords, Pyramid, level_coords
 from .diffusion import get_sigmas_karras, SAMPLERS, default_noise_sampler
-from .rin import NULL_LABEL
+from .config import NULL_LABEL
 from .model import HPDM, LevelContext
 
 # %% auto #0

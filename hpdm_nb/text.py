@@ -13,7 +13,8 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 
-from .data import COLOURS, SHAPE_KINDS, check_video
+from .shapes import COLOURS, SHAPE_KINDS
+from .video import check_video
 
 # %% auto #0
 __all__ = ['SHAPE_PROMPTS', 'TextEncoderError', 'minilm_path', 'TextEncoder', 'tiny_t5', 'prompt_attributes', 'colour_of',

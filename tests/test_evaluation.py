@@ -30,7 +30,7 @@ def _fvd(*args):
 
 def test_hpdm_fvd_zero_for_same_and_grows_with_noise(tmp_path):
     "hpdm_fvd: a set against itself is 0; against itself with noise larger, and larger still for more noise."
-    from hpdm_nb.data import MovingShapes
+    from hpdm_nb.shapes import MovingShapes
     ds = MovingShapes(6, size=(16, 64, 64), seed=0)
     clean = torch.stack([ds[i]['video'] for i in range(6)])
     g = torch.Generator().manual_seed(0)

@@ -62,7 +62,7 @@ SAMPLE = str(Path(sys.executable).with_name('hpdm_sample')) if Path(sys.executab
 def test_pretrained_loads_offline_with_its_card():
     "The shipped model loads from package data alone (no network, no run folder), and its card describes it."
     code = ("import json, torch; from hpdm_nb.pretrained import load_pretrained, model_card, list_pretrained, WEIGHTS_DIR;"
-            "from hpdm_nb.rin import HPDMConfig; m = load_pretrained('workshop'); c = model_card('workshop');"
+            "from hpdm_nb.config import HPDMConfig; m = load_pretrained('workshop'); c = model_card('workshop');"
             "assert m.cfg == HPDMConfig.from_dict(c['config']['model']) and not m.training;"
             "assert m.cfg.n_levels >= 3 and c['config']['train']['n_videos'] >= 1000;"
             "assert all(k in c for k in ('command', 'step', 'hardware', 'wall_time_s', 'quality', 'data'));"
