@@ -13,7 +13,8 @@ import argparse, time, statistics
 import torch
 from hpdm_nb.config import get_config
 from hpdm_nb.model import HPDM
-from hpdm_nb.sampling import TiledDenoiser, CACHES, resolve_stride
+from hpdm_nb.tiled import TiledDenoiser, CACHES
+from hpdm_nb.tiles import resolve_stride
 
 
 def main():

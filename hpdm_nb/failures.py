@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 
 from .video import check_video
 from .patches import Pyramid, level_video
-from .sampling import tile_starts, resolve_stride
+from .tiles import tile_starts, resolve_stride
 
 # %% auto #0
 __all__ = ['AXES', 'STRATEGIES', 'PAPER_TABLE4', 'VARIANTS', 'PERTURBATIONS', 'diff_profile', 'tile_borders', 'seam_stats',
@@ -116,7 +116,7 @@ VARIANTS = {**{k: dict(overlap=v) for k, v in STRATEGIES.items()},  # Table 4's 
 
 def variant_borders(pyramid: Pyramid, level: int, overlap=None, shift: str | None = None) -> dict:
     "The tile borders of a sampling variant at `level`: of its tiling, or of both grids when the grid moves."
-    from hpdm_nb.sampling import shifted_starts
+    from hpdm_nb.tiles import shifted_starts
     b = tile_borders(pyramid, level, resolve_stride(pyramid.patch, overlap))
     if shift:
         st, r, R = shifted_starts(pyramid, level, shift), pyramid.patch, pyramid.resolution(level)
@@ -129,7 +129,8 @@ def measure_variant(model, data: torch.Tensor,  # data videos at the finest leve
                     n: int = 8, seed: int = 0, steps: int = 32, overlap=None, blend: str = 'uniform',
                     shift: str | None = None, callback=None) -> dict:
     "Sample `n` seeds with one variant; its finest level, tile borders, seams over the data's, tiles per step, seconds."
-    from hpdm_nb.sampling import sample_pyramid, tile_count, shifted_starts
+    from hpdm_nb.sampling import sample_pyramid
+    from hpdm_nb.tiles import tile_count, shifted_starts
     pyr, tok, L = model.cfg.pyramid, model.cfg.tokenizer, model.cfg.n_levels
     labels = torch.arange(n) % model.cfg.n_classes if model.cfg.n_classes else None
     t0 = time.time()
@@ -281,7 +282,7 @@ def dead_rate(videos: torch.Tensor, tokenizer: Sequence[int], thresh: float = 0.
 def dead_rate_by_sigma(model, videos: torch.Tensor,  # data videos at the target resolution, `B,C,*R`, in [-1, 1]
                        labels: torch.Tensor | None, sigmas: Sequence[float], thresh: float = 0.5, seed: int = 0) -> dict:
     "Dead-block rate of the finest level's denoised prediction of noisy data, with the data's own coarser levels as context."
-    from hpdm_nb.sampling import TiledDenoiser
+    from hpdm_nb.tiled import TiledDenoiser
     pyr, L = model.cfg.pyramid, model.cfg.n_levels
     finished = [level_video(videos, pyr, k) for k in range(L - 1)]
     den = TiledDenoiser(model, L - 1, finished, labels)
