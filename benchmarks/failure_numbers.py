@@ -11,7 +11,7 @@ from hpdm_nb.pretrained import load_pretrained, model_card
 from hpdm_nb.shapes import MovingShapes
 from hpdm_nb.patches import level_video
 from hpdm_nb.sampling import sample_pyramid
-from hpdm_nb.failures import PERTURBATIONS, propagation, dead_rate, dead_rate_by_sigma
+from hpdm_nb.propagation import PERTURBATIONS, propagation, dead_rate, dead_rate_by_sigma
 
 
 def main():

@@ -15,7 +15,8 @@ from pathlib import Path
 import torch
 
 from hpdm_nb.shapes import MovingShapes
-from hpdm_nb.evaluation import FVDProtocol, evaluate_fvd, frechet_distance, i3d_features, load_i3d
+from hpdm_nb.evaluation import FVDProtocol, evaluate_fvd, frechet_distance
+from hpdm_nb.i3d import i3d_features, load_i3d
 from hpdm_nb.checkpoints import load_model
 
 

@@ -30,10 +30,12 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
 from hpdm_nb.tokens import patchify, unpatchify
 from hpdm_nb.rin import modulate
-from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras, generate, GaussianMixture
+from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras
+from hpdm_nb.samplers import generate, GaussianMixture
 from hpdm_nb.shapes import MovingShapes, object_stats
 from hpdm_nb.video import frame_sheet
-from hpdm_nb.train import MemoryDataset, resolve_config
+from hpdm_nb.train import MemoryDataset
+from hpdm_nb.runconfig import resolve_config
 from hpdm_nb.step import warmup_cosine
 from hpdm_nb.model import HPDM
 from hpdm_nb.patches import PatchCoords, starts_to_coords

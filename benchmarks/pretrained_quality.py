@@ -18,7 +18,8 @@ from safetensors.torch import load_file
 from hpdm_nb.config import HPDMConfig
 from hpdm_nb.model import HPDM
 from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict
-from hpdm_nb.pretrained import shapes_data, evaluate_model, publish_pretrained, load_pretrained
+from hpdm_nb.quality import shapes_data, evaluate_model
+from hpdm_nb.pretrained import publish_pretrained, load_pretrained
 
 
 def row(step, res):
@@ -119,7 +120,8 @@ def main():
         fig = level_sheet([v.clamp(-1, 1) for v in (s16 if use_half else s32)], n=8, n_frames=8, names=names,
                           title=f'{a.publish}: 8 samples (seeds {a.seed} to {a.seed + 7}), every pyramid level')
         fig.savefig(folder / 'samples.png', dpi=55); plt.close(fig)
-        from hpdm_nb.pretrained import card_markdown, KindJudge
+        from hpdm_nb.pretrained import card_markdown
+        from hpdm_nb.quality import KindJudge
         card = json.loads((folder / 'card.json').read_text()); card['image'] = 'samples.png'
         if a.sweep and mcfg.dim_text:  # text following against the guidance scale, the shipped weights
             from hpdm_nb.text import text_following

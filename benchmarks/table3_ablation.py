@@ -20,7 +20,8 @@ import torch
 
 from hpdm_nb.shapes import MovingShapes
 from hpdm_nb.loss import pyramid_loss
-from hpdm_nb.train import resolve_config, train, read_metrics
+from hpdm_nb.runconfig import resolve_config
+from hpdm_nb.train import train, read_metrics
 from hpdm_nb.checkpoints import load_model
 from hpdm_nb.step import draw_sample_noise
 

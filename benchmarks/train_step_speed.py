@@ -8,7 +8,7 @@ Usage: python benchmarks/train_step_speed.py [--preset pretrained-workshop] [--b
 """
 import argparse, statistics, time
 import torch
-from hpdm_nb.train import resolve_config
+from hpdm_nb.runconfig import resolve_config
 from hpdm_nb.model import HPDM
 from hpdm_nb.loss import pyramid_loss
 from hpdm_nb.shapes import MovingShapes

@@ -9,7 +9,8 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from .diffusion import get_sigmas_karras, SAMPLERS, default_noise_sampler
+from .diffusion import get_sigmas_karras
+from .samplers import SAMPLERS, default_noise_sampler
 from .config import NULL_LABEL
 from .model import HPDM
 from .tiles import resolve_stride, shifted_starts

@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 from .patches import level_video
 from .sampling import sample_pyramid
 from .tiles import tile_starts, shifted_starts, resolve_stride
-from .failures import (AXES, variant_borders, seam_stats, seam_summary, seam_map, _img, propagation,
-                              plot_propagation, measure_variant, PERTURBATIONS)
+from .failures import AXES, variant_borders, seam_stats, seam_summary, seam_map, measure_variant
+from .propagation import _img, propagation, plot_propagation, PERTURBATIONS
 
 
 def _png(fig) -> bytes:

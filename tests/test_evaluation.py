@@ -12,7 +12,7 @@ REF = Path(__file__).parent / 'data' / 'i3d'
 
 def test_i3d_matches_original_logits():
     "The PyTorch port gives the logits of the original JAX model (tests/data/i3d/make_reference.py) within 1e-4."
-    from hpdm_nb.evaluation import load_i3d
+    from hpdm_nb.i3d import load_i3d
     clips = torch.from_numpy(np.load(REF / 'clips.npz')['clips']).permute(0, 4, 1, 2, 3).float() / 127.5 - 1
     with torch.no_grad(): logits = load_i3d()(clips)
     ref = torch.from_numpy(np.load(REF / 'logits.npy'))

@@ -45,7 +45,8 @@ def test_functions_follow_input_dtype():
     "Patches and denoisers keep the dtype they are given (no hidden float32 or device)."
     import torch
     from hpdm_nb.patches import Pyramid, sample_starts, extract_patches
-    from hpdm_nb.diffusion import Denoiser, sample_euler, get_sigmas_karras
+    from hpdm_nb.diffusion import Denoiser, get_sigmas_karras
+    from hpdm_nb.samplers import sample_euler
     pyr = Pyramid((8, 32, 32), (2, 8, 8))
     x = torch.rand(2, 3, 8, 32, 32, dtype=torch.float64) * 2 - 1
     for mode in ('area', 'trilinear'):

@@ -93,7 +93,8 @@ def test_killed_run_resumes_on_the_same_curve(tmp_path):
 
 def test_legacy_checkpoint_samples_but_does_not_resume(single, tmp_path):
     "A checkpoint from before the per-level position gain (tokenizer.pos_scale) samples with gain 1; resuming it is refused."
-    from hpdm_nb.train import resolve_config, train
+    from hpdm_nb.runconfig import resolve_config
+    from hpdm_nb.train import train
     from hpdm_nb.checkpoints import atomic_save, load_model, CheckpointError
     old = ckpt(single)
     for k in ('model', 'ema'): old[k] = {n: v for n, v in old[k].items() if not n.endswith('pos_scale')}
