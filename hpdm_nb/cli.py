@@ -4,7 +4,7 @@
 
 # %% ../nbs/50_cli.ipynb #2a45a41f
 from __future__ import annotations
-import argparse, json, os, sys, time
+import argparse, json, os, sys
 from pathlib import Path
 
 import torch
@@ -13,10 +13,9 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 from .video import write_video, frame_sheet
-from .shapes import object_stats, copy_check
 from .config import ConfigError, HPDMConfig
 from .model import HPDM
-from .train import train, plot_losses, make_dataset
+from .train import train
 from .runconfig import resolve_config, TRAIN_PRESETS
 from .checkpoints import CheckpointError, load_model, export_ema
 from .sampling import sample_pyramid

@@ -4,12 +4,10 @@
 
 # %% ../nbs/02_diffusion.ipynb #2677815e
 from __future__ import annotations
-import math
 from typing import Callable
 
 import torch
 import torch.nn as nn
-from tqdm.auto import trange
 
 # %% auto #0
 __all__ = ['append_dims', 'edm_scalings', 'Denoiser', 'sample_sigmas', 'get_sigmas_karras']

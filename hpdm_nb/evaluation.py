@@ -4,8 +4,8 @@
 
 # %% ../nbs/12b_fvd.ipynb #4cd9f8c0
 from __future__ import annotations
-import argparse, importlib.util, json, pickle, sys, time
-from dataclasses import dataclass, asdict, field, replace
+import argparse, json, sys, time
+from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from .shapes import MovingShapes
 from .data import VIDEO_EXTS, probe_video, read_video_frames, clip_indices, resize_crop
 from .video import from_uint8, check_video
-from .i3d import I3D, load_i3d, i3d_clips, i3d_features
+from .i3d import I3D, load_i3d, i3d_features
 
 # %% auto #0
 __all__ = ['frechet_distance', 'FVDProtocol', 'describe_source', 'iter_videos', 'fvd', 'sample_videos', 'training_source',

@@ -4,19 +4,15 @@
 
 # %% ../nbs/07b_pretrained.ipynb #db745498
 from __future__ import annotations
-import json, math, os, platform, time
+import json, os, platform, time
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .video import check_video
-from .shapes import object_stats, nearest_videos, MovingShapes, SHAPE_KINDS
-from .patches import Pyramid, level_video
+from .shapes import MovingShapes, SHAPE_KINDS
 from .config import HPDMConfig
 from .model import HPDM
-from .quality import quality_report, check_bar, evaluate_model, BAR
+from .quality import evaluate_model
 
 # %% auto #0
 __all__ = ['WEIGHTS_DIR', 'PretrainedError', 'list_pretrained', 'model_card', 'load_pretrained', 'hardware', 'run_wall_time',

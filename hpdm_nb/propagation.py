@@ -4,7 +4,6 @@
 
 # %% ../nbs/10a_propagation.ipynb #c548e440
 from __future__ import annotations
-import time
 from typing import Sequence
 
 import numpy as np
@@ -14,7 +13,6 @@ import matplotlib.pyplot as plt
 
 from .video import check_video
 from .patches import Pyramid, level_video
-from .tiles import tile_starts, resolve_stride
 
 # %% auto #0
 __all__ = ['PERTURBATIONS', 'perturb', 'to_level', 'propagation', 'plot_propagation', 'dead_blocks', 'dead_rate',
@@ -97,7 +95,6 @@ def dead_blocks(videos: torch.Tensor,  # `B,C,T,H,W` in [-1, 1]
     "Which token-sized blocks break away from all their neighbours `B,nt,nh,nw` (bool), and by how much (float)."
     v = check_video(videos, batched=True).detach().float()
     m = F.avg_pool3d(v, tuple(tokenizer))  # block means B,C,nt,nh,nw
-    inf = torch.full_like(m[..., :1, :], float('inf'))
     gaps = []
     for dim, pad in ((3, (0, 0, 0, 1)), (4, (0, 1))):  # differences to the next block along h and along w
         d = m.diff(dim=dim).abs().amax(1)  # B,nt,nh-1,nw or B,nt,nh,nw-1

@@ -4,17 +4,14 @@
 
 # %% ../nbs/07a_quality.ipynb #9d60a3c1
 from __future__ import annotations
-import json, math, os, platform, time
-from pathlib import Path
+import math, os, time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .video import check_video
 from .shapes import object_stats, nearest_videos, MovingShapes, SHAPE_KINDS
 from .patches import Pyramid, level_video
-from .config import HPDMConfig
 from .model import HPDM
 
 # %% auto #0

@@ -5,7 +5,7 @@
 # %% ../nbs/06d_runconfig.ipynb #ae4d9e69
 from __future__ import annotations
 import ast, json, typing
-from dataclasses import dataclass, asdict, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .config import HPDMConfig, ConfigError, CONFIGS, PER_LEVEL_KEYS

@@ -4,7 +4,6 @@
 
 # %% ../nbs/02b_samplers.ipynb #c9b66d9f
 from __future__ import annotations
-import math
 from typing import Callable
 
 import torch

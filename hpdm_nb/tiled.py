@@ -49,7 +49,8 @@ class TiledDenoiser:
         n = self.n_tiles = len(self.starts)
         B = (batch if batch is not None else finished[0].shape[0] if finished else len(labels) if labels is not None
              else len(text) if text is not None else 1)
-        self.dev, self.dt = next(model.parameters()).device, next(model.parameters()).dtype
+        p = next(model.parameters())
+        self.dev, self.dt = p.device, p.dtype  # everything the denoiser makes follows the model
         self._conditioning(labels, text, text_mask, guidance, B)
         self.tile_batch = tile_batch or self.reps * n
         self._weights(blend)
