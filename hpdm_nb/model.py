@@ -48,9 +48,9 @@ class HPDM(nn.Module):
         self.cfg = cfg
         C = cfg.channels
         self.tokenizer = Tokenizer(cfg.dim, cfg.tokenizer, C * (2 if cfg.fusion == 'shallow' else 1), cfg.n_freqs,
-                                   cfg.pos_gain, cfg.n_levels)
+                                   cfg.pos_gain, cfg.n_levels, cfg.pixel_conv)
         adaln = cfg.dim_latent if cfg.interface_cond == 'adaln' else None  # width of the conditioning vector, if used
-        self.detokenizer = Detokenizer(cfg.dim, cfg.tokenizer, C, dim_cond=adaln)
+        self.detokenizer = Detokenizer(cfg.dim, cfg.tokenizer, C, dim_cond=adaln, pixel_conv=cfg.pixel_conv)
         self.latents = nn.Parameter(torch.randn(cfg.n_latents, cfg.dim_latent) * 0.02)
         self.cond = Conditioning(cfg.dim_latent, cfg.n_classes, cfg.dim_text)
         self.self_cond = LatentSelfCond(cfg.dim_latent, cfg.mlp_mult)

@@ -9,6 +9,7 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from einops import rearrange
 
 from .patches import PatchCoords, grid_coords
@@ -56,10 +57,12 @@ class Tokenizer(nn.Module):
                  n_freqs: int = 8,  # Fourier octaves per coordinate
                  pos_gain: float | Sequence[float] = 1.0,  # initial gain of the position embedding, or one per level
                  n_levels: int = 1,  # pyramid levels (each has its own learnable position gain)
+                 pixel_conv: int = 0,  # width of a 3x3x3 pixel convolution whose features join the pixels (0: none, the paper)
                 ):
         super().__init__()
         self.tok, self.channels, self.n_freqs = tuple(tokenizer), channels, n_freqs
-        self.proj = nn.Linear(channels * math.prod(self.tok), dim)
+        self.stem = nn.Conv3d(channels, pixel_conv, 3, padding=1) if pixel_conv else None
+        self.proj = nn.Linear((channels + pixel_conv) * math.prod(self.tok), dim)
         self.pos = nn.Linear(6 * (2 * n_freqs + 1), dim)
         gains = [float(g) for g in pos_gain] if isinstance(pos_gain, (tuple, list)) else [float(pos_gain)] * n_levels
         if len(gains) != n_levels: raise ValueError(f'pos_gain needs one number or {n_levels} (one per level), got {pos_gain}')
@@ -87,18 +90,23 @@ class Tokenizer(nn.Module):
         if not 0 <= level < len(self.pos_scale):
             raise ValueError(f'level {level} asked for, but the tokenizer has {len(self.pos_scale)} levels')
         pos = self.positions(coords.to(device=x.device, dtype=x.dtype), self.grid(x.shape[2:]))
+        if self.stem is not None: x = torch.cat([x, F.gelu(self.stem(x))], 1)  # each token also sees its neighbours' edges
         return self.norm(self.proj(patchify(x, self.tok)) + self.pos_scale[level].to(x.dtype) * self.pos(pos))
 
 # %% ../nbs/03b_tokens.ipynb #1d3914fb
 class Detokenizer(nn.Module):
     "Interface tokens back to patch pixels: LayerNorm (adaLN-modulated with `dim_cond`), a zero-initialised linear map, unfolding."
     def __init__(self, dim: int, tokenizer: Sequence[int] = (1, 4, 4), channels: int = 3,
-                 dim_cond: int | None = None):  # width of a conditioning vector that shifts and scales the norm
+                 dim_cond: int | None = None,  # width of a conditioning vector that shifts and scales the norm
+                 pixel_conv: int = 0):  # width of pixel features mixed across token borders by a 3x3x3 convolution (0: none)
         super().__init__()
         self.tok, self.channels = tuple(tokenizer), channels
         self.norm = nn.LayerNorm(dim)
         self.proj = nn.Linear(dim, channels * math.prod(self.tok))
         nn.init.zeros_(self.proj.weight); nn.init.zeros_(self.proj.bias)
+        self.feat = nn.Linear(dim, pixel_conv * math.prod(self.tok)) if pixel_conv else None
+        self.head = nn.Conv3d(pixel_conv, channels, 3, padding=1) if pixel_conv else None
+        if pixel_conv: nn.init.zeros_(self.head.weight); nn.init.zeros_(self.head.bias)  # still outputs 0 when fresh
         self.mod = None if dim_cond is None else Modulation(dim_cond, dim, 2)
 
     def forward(self, x: torch.Tensor,  # interface tokens `B,N,dim`
@@ -111,4 +119,6 @@ class Detokenizer(nn.Module):
         if cond is not None:
             shift, scale = self.mod(cond)
             h = modulate(h, shift, scale)
-        return unpatchify(self.proj(h), shape, self.tok)
+        out = unpatchify(self.proj(h), shape, self.tok)
+        if self.head is None: return out
+        return out + self.head(F.gelu(unpatchify(self.feat(h), shape, self.tok)))  # pixels near a border see both tokens
