@@ -83,7 +83,7 @@ TRAIN_PRESETS = {
     # the pretrained `workshop` model (hpdm_nb.pretrained): three levels up to 16x64x64, 4096 videos, hours of CPU;
     # batch 8, because small batches learn more per second here (benchmarks/README.md)
     'workshop-64': ('workshop-64', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64', 'n_videos': 4096, 'batch_size': 8,
-                                    'steps': 16_000, 'warmup': 500, 'min_lr_ratio': 0.05, 'ema_half_life': 1000,
+                                    'steps': 10_000, 'warmup': 500, 'min_lr_ratio': 0.05, 'ema_half_life': 1000,
                                     'log_every': 50, 'ckpt_every': 250, 'snapshot_every': 2000}),
     # the pretrained `workshop-text` model (nbs/11): fine-tuned from `workshop`, so that a few CPU hours go to the text
     'workshop-64-text': ('workshop-64-text', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64-text', 'n_videos': 4096,
