@@ -48,6 +48,8 @@ def main():
     ap.add_argument('--dest', help='publish into this folder instead of the package (for trying it out)')
     ap.add_argument('--note', action='append', default=[], help='a further paragraph for the model card (repeatable)')
     ap.add_argument('--guidance', type=float, default=1.0, help='classifier-free guidance scale')
+    ap.add_argument('--churn', type=float, default=0.0, help="level 0's s_churn (0: deterministic Heun, the default of "
+                                                             'sample_pyramid; rows measured before it was recorded used 40)')
     ap.add_argument('--sweep', help='text models, with --publish: also measure text following at these guidance scales '
                                     '(comma-separated), into the card')
     ap.add_argument('--sweep-n', type=int, default=32, help='samples per guidance scale of --sweep')
@@ -74,9 +76,10 @@ def main():
     for step, get in todo:
         n = a.snapshot_n or a.n
         old = results.get(str(step))
-        if old and old['n'] == n and old['sampler'].get('guidance', 1.0) == a.guidance: print(row(step, old)); continue
+        if (old and old['n'] == n and old['sampler'].get('guidance', 1.0) == a.guidance
+                and old['sampler'].get('s_churn', 40.0) == a.churn): print(row(step, old)); continue
         model = HPDM(mcfg); model.load_state_dict(get()); model.eval()
-        res = evaluate_model(model, data, n=n, seed=a.seed, steps=a.steps, guidance=a.guidance)
+        res = evaluate_model(model, data, n=n, seed=a.seed, steps=a.steps, guidance=a.guidance, s_churn=a.churn)
         res.pop('levels')
         results[str(step)] = res
         (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
@@ -90,13 +93,14 @@ def main():
             from hpdm_nb.text import TextEncoder
             cond = dict(prompts=data['held_captions'][:8], text_encoder=TextEncoder('minilm'))
         else: cond = dict(labels=torch.arange(8) % mcfg.n_classes)
-        kw = dict(**cond, seeds=range(a.seed, a.seed + 8), steps=a.steps, guidance=a.guidance, progress=False)
+        kw = dict(**cond, seeds=range(a.seed, a.seed + 8), steps=a.steps, guidance=a.guidance, s_churn=a.churn, progress=False)
         t0 = time.time()
         s32, s16 = sample_pyramid(full, 8, **kw), sample_pyramid(half, 8, **kw)
         diff = max(float((x - y).abs().max()) for x, y in zip(s32, s16))
         print(f'float16 weights against float32: largest difference of 8 samples {diff:.2e} ({time.time() - t0:.0f} s)')
         use_half = diff < 2 / 255  # below one 8-bit grey level of a written video
-        q = evaluate_model(half if use_half else full, data, n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance)
+        q = evaluate_model(half if use_half else full, data, n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance,
+                           s_churn=a.churn)
         results[str(ck['step'])] = {k: v for k, v in q.items() if k != 'levels'}  # the shipped weights, measured
         (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
         print(row(ck['step'], q), f'(shipped weights, {a.n} samples)', flush=True)
@@ -132,7 +136,8 @@ def main():
             for w in (float(x) for x in a.sweep.split(',')):
                 t0 = time.time()
                 v = sample_pyramid(model, len(prompts), prompts=prompts, text_encoder=cond['text_encoder'],
-                                   seeds=range(a.seed, a.seed + len(prompts)), steps=a.steps, guidance=w, progress=False)[-1]
+                                   seeds=range(a.seed, a.seed + len(prompts)), steps=a.steps, guidance=w, s_churn=a.churn,
+                                   progress=False)[-1]
                 card['guidance_sweep'][f'{w:g}'] = tf = text_following(v, prompts, judge)
                 print(f"guidance {w:g}: colour/kind/both {tf['prompts']['colour']:.0%}/{tf['prompts']['kind']:.0%}/"
                       f"{tf['prompts']['both']:.0%}, shuffled {tf['shuffled']['both']:.0%} ({time.time() - t0:.0f} s)", flush=True)

@@ -38,6 +38,7 @@ def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None =
 def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, guidance: float = 1.0, seed: int = 0,
                  class_names=None, progress: bool = True, prefix: str = 'samples', overlap=None, blend: str = 'uniform',
                  coarse_start: float | None = None,
+                 churn: float | None = None,  # level 0's s_churn (None: `sample_pyramid`'s default)
                  prompts=None, text_encoder=None,  # text models: prompts (cycled to `n`) and their `TextEncoder`
                 ) -> dict:
     "Sample `n` videos (class `i % n_classes` unless `labels`; sample `i` from seed `seed + i`), write mp4/GIF and sheets."
@@ -52,7 +53,7 @@ def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, gui
     elif prompts: raise ValueError(f'{cfg.name} is not a text model (dim_text is not set): it takes no prompts')
     levels = sample_pyramid(model, n, labels=labels, steps=steps, guidance=guidance, seeds=[seed + i for i in range(n)],
                             overlap=overlap, blend=blend, coarse_start=coarse_start, progress=progress,
-                            prompts=prompts, text_encoder=text_encoder)
+                            prompts=prompts, text_encoder=text_encoder, **({} if churn is None else dict(s_churn=churn)))
     levels = [v.float().cpu().clamp(-1, 1) for v in levels]
     names = prompts
     if labels is not None: names = [class_names[int(c)] if class_names else f'class {int(c)}' for c in labels]
@@ -132,6 +133,8 @@ def sample_main(argv=None) -> int:
     ap.add_argument('--steps', type=int, default=64, help='level-0 steps, halved per level (default 64)')
     ap.add_argument('--guidance', type=float, default=1.0, help='classifier-free guidance scale (default 1: none)')
     ap.add_argument('--seed', type=int, default=0, help='sample i uses seed + i, so a sample does not depend on --n')
+    ap.add_argument('--churn', type=float, help="level 0's stochastic churn, s_churn (default: sample_pyramid's; 0 is "
+                                                'deterministic Heun, EDM uses 40 over 256 steps; nbs/08c)')
     ap.add_argument('--overlap', default='none', choices=['none', 'spatial', 'full'],
                     help='tile overlap of the finer levels: none, spatial (50%% in h, w) or full (50%% in t, h, w)')
     ap.add_argument('--blend', default='uniform', choices=['uniform', 'ramp', 'gaussian'], help='how overlapping tiles merge')
@@ -145,6 +148,7 @@ def sample_main(argv=None) -> int:
     matplotlib.use('Agg')
     if a.n is None: a.n = len(a.prompt) if a.prompt else 8
     if a.n < 1 or a.steps < 1: ap.error('--n and --steps must be positive')
+    if a.churn is not None and a.churn < 0: ap.error(f'--churn must be 0 (deterministic) or positive, got {a.churn}')
     dev = 'cuda' if a.device == 'cuda' or (a.device == 'auto' and torch.cuda.is_available()) else 'cpu'
     pretrained = a.run.startswith('pretrained:')
     try:
@@ -173,9 +177,10 @@ def sample_main(argv=None) -> int:
     out = Path(a.out) if a.out else run / 'samples'
     classes = _class_names(tcfg)
     files = save_samples(model, out, a.n, labels, a.steps, a.guidance, a.seed, classes, not a.no_progress,
-                         overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, prompts=a.prompt,
+                         overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, churn=a.churn, prompts=a.prompt,
                          text_encoder=encoder)
-    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance, prompts=a.prompt,
+    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance, churn=a.churn,
+                   prompts=a.prompt,
                    overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, files=files,
                    **sample_measures(torch.load(files['tensor']), model.cfg, a.overlap, ck['train']))
     (out / 'summary.json').write_text(json.dumps(summary, indent=1))

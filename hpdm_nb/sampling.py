@@ -39,7 +39,8 @@ def sample_pyramid(model: HPDM,
                    steps: int = 128,  # steps of level 0; each finer level takes half as many (at least `min_steps`)
                    min_steps: int = 4,
                    samplers: Sequence[str] = ('heun', 'euler'),  # level 0, then every finer level
-                   s_churn: float = 40.0, s_tmin: float = 0.05, s_tmax: float = 50.0, s_noise: float = 1.003,  # level 0
+                   s_churn: float = 0.0,  # level 0's churn: 0 is deterministic Heun; 40 is EDM's stochastic setting
+                   s_tmin: float = 0.05, s_tmax: float = 50.0, s_noise: float = 1.003,  # level 0, when s_churn > 0
                    sigma_min: float = 0.002, sigma_max: float = 80.0, rho: float = 7.0,
                    guidance: float = 1.0,  # classifier-free guidance scale
                    generator: torch.Generator | Sequence[torch.Generator] | None = None,  # one, or one per sample
@@ -85,6 +86,7 @@ def sample_pyramid(model: HPDM,
         gens = list(generator)
     else: gens = None
     st = resolve_stride(pyr.patch, overlap, stride)
+    if s_churn < 0: raise ValueError(f's_churn={s_churn}: level 0 churn must be 0 (deterministic Heun) or positive')
     if coarse_start is not None and not sigma_min < coarse_start <= sigma_max:
         raise ValueError(f'coarse_start={coarse_start} must lie in ({sigma_min}, {sigma_max}] (between sigma_min and '
                          'sigma_max), or be None to start every level from pure noise')
