@@ -1,12 +1,15 @@
 """How the sampler's settings change what a pretrained model draws: classifier-free guidance, level 0's stochastic
-churn and its step count, measured with the quality bar's measurements (nbs/07a) on the same seeds for every setting.
+churn, its step count, tile overlap and coarse starts, measured with the quality bar's measurements (nbs/07a) on the
+same seeds for every setting.
 
-Every combination of --guidance, --churn, --steps, --overlap and --coarse-start samples --n videos (seeds --seed onwards, labels cycling through
-the classes) with `hpdm_nb.quality.evaluate_model` and prints one row per level: one object, objects per frame,
-foreground, right kind, copy ratio, token-border ratios and grain over the data's. Results merge into --out (JSON).
+Every combination of --guidance, --churn, --steps, --overlap and --coarse-start samples --n videos (seeds --seed
+onwards, labels cycling through the classes) with `hpdm_nb.quality.evaluate_model` and prints one row per level: one
+object, objects per frame, foreground, right kind, copy ratio, token-border ratios and grain over the data's.
+Results merge into --out (JSON); settings already there are printed, not sampled again.
 
-Usage: python benchmarks/sampler_sweep.py pretrained:workshop --data runs/workshop-64/eval_data.pt
-       [--n 16] [--levels 1] [--guidance 1,2,3] [--churn 0,40] [--steps 64] [--overlap none,spatial] [--coarse-start none,0.5] [--out benchmarks/sampler_sweep.json]
+Usage: python benchmarks/sampler_sweep.py pretrained:workshop --data runs/workshop-64/eval_data.pt [--n 16]
+       [--levels 1] [--guidance 1,2,3] [--churn 0,40] [--steps 64] [--overlap none,spatial]
+       [--coarse-start none,0.5] [--out benchmarks/sampler_sweep.json]
 """
 import argparse, itertools, json, time
 from pathlib import Path
