@@ -14,7 +14,7 @@ Usage: python benchmarks/sampler_sweep.py pretrained:workshop --data runs/worksh
 import argparse, itertools, json, time
 from pathlib import Path
 import torch
-from hpdm_nb.pretrained import load_pretrained
+from hpdm_nb.pretrained import load_pretrained, model_card
 from hpdm_nb.quality import shapes_data, evaluate_model
 
 
@@ -41,10 +41,9 @@ def main():
     if not a.model.startswith('pretrained:'): raise SystemExit('give the model as pretrained:NAME')
     name = a.model.split(':', 1)[1]
     model = load_pretrained(name)
-    card = json.loads((Path(__import__('hpdm_nb').__file__).parent / 'weights' / name / 'card.json').read_text())
     if a.data and Path(a.data).exists(): data = torch.load(a.data)
     else:
-        d = card['config']['train']
+        d = model_card(name)['config']['train']
         data = shapes_data(d['n_videos'], model.cfg.target, d['data_seed'], progress=True)
         if a.data: torch.save(data, a.data)
     out = Path(a.out)
@@ -66,8 +65,8 @@ def main():
         for lv, row in r['report'].items():
             s, q = row['samples'], row['ratios']
             br = '/'.join(f"{q[k]:.2f}" for k in ('border_ratio_t', 'border_ratio_h', 'border_ratio_w'))
-            print(f"guidance {w:g}, churn {c:g}, {st} steps, overlap {ov}, coarse start {cs}, {lv}: {s['one_object']:.0%} · {s['objects_per_frame']:.2f} · "
-                  f"{s['foreground']:.1%} · {s['kind_accuracy']:.0%} · {q['copy']:.2f} · {br} · {q['grain']:.2f}"
+            print(f"guidance {w:g}, churn {c:g}, {st} steps, overlap {ov}, coarse start {cs}, {lv}: "
+                  f"{s['one_object']:.0%} · {s['objects_per_frame']:.2f} · {s['foreground']:.1%} · {s['kind_accuracy']:.0%} · {q['copy']:.2f} · {br} · {q['grain']:.2f}"
                   f"  ({r['seconds']:.0f} s)", flush=True)
 
 
