@@ -4,7 +4,7 @@
 
 # %% ../nbs/50_cli.ipynb #2a45a41f
 from __future__ import annotations
-import argparse, json, os, sys
+import argparse, inspect, json, os, sys
 from pathlib import Path
 
 import torch
@@ -179,7 +179,8 @@ def sample_main(argv=None) -> int:
     files = save_samples(model, out, a.n, labels, a.steps, a.guidance, a.seed, classes, not a.no_progress,
                          overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, churn=a.churn, prompts=a.prompt,
                          text_encoder=encoder)
-    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance, churn=a.churn,
+    churn = a.churn if a.churn is not None else inspect.signature(sample_pyramid).parameters['s_churn'].default
+    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance, churn=churn,
                    prompts=a.prompt,
                    overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, files=files,
                    **sample_measures(torch.load(files['tensor']), model.cfg, a.overlap, ck['train']))
