@@ -7,8 +7,7 @@ Usage: python benchmarks/failure_numbers.py [--model workshop] [--n 8] [--steps 
 """
 import argparse, time
 import torch
-from hpdm_nb.pretrained import load_pretrained, model_card
-from hpdm_nb.shapes import MovingShapes
+from hpdm_nb.pretrained import load_pretrained, held_out_videos
 from hpdm_nb.patches import level_video
 from hpdm_nb.sampling import sample_pyramid
 from hpdm_nb.propagation import PERTURBATIONS, propagation, dead_rate, dead_rate_by_sigma
@@ -22,9 +21,7 @@ def main():
     a = ap.parse_args()
     t0 = time.time()
     model = load_pretrained(a.model)
-    cfg, n_train = model.cfg, model_card(a.model)['config']['train']['n_videos']
-    ds = MovingShapes(n_train + 64, size=cfg.target)
-    held = torch.stack([ds[i]['video'] for i in range(n_train, n_train + 64)])
+    cfg, held = model.cfg, held_out_videos(a.model, 64)
     labels = torch.arange(a.n) % cfg.n_classes
     full = sample_pyramid(model, a.n, labels=labels, seeds=range(a.n), steps=a.steps, progress=False)
     print(f'{a.model}, {a.n} samples, {a.steps} level-0 steps\n\nerror propagation: survival of the change at each finer level')

@@ -9,8 +9,7 @@ Usage: python benchmarks/overlap_study.py [--model workshop] [--n 8] [--steps 32
 """
 import argparse, time
 import torch
-from hpdm_nb.pretrained import load_pretrained, model_card
-from hpdm_nb.shapes import MovingShapes
+from hpdm_nb.pretrained import load_pretrained, held_out_videos
 from hpdm_nb.failures import overlap_study, seam_score, PAPER_TABLE4, AXES, VARIANTS
 
 
@@ -27,9 +26,7 @@ def main():
     if a.snapshot:
         from safetensors.torch import load_file
         model.load_state_dict(load_file(a.snapshot))
-    n_train = model_card(a.model)['config']['train']['n_videos']
-    ds = MovingShapes(n_train + a.held, size=model.cfg.target)
-    held = torch.stack([ds[i]['video'] for i in range(n_train, n_train + a.held)])
+    held = held_out_videos(a.model, a.held)
     t0 = time.time()
     variants = {k: VARIANTS[k] for k in a.variants.split(',')} if a.variants else None
     rows = overlap_study(model, held, variants, n=a.n, steps=a.steps)

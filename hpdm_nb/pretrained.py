@@ -15,8 +15,8 @@ from .model import HPDM
 from .quality import evaluate_model
 
 # %% auto #0
-__all__ = ['WEIGHTS_DIR', 'PretrainedError', 'list_pretrained', 'model_card', 'load_pretrained', 'hardware', 'run_wall_time',
-           'card_markdown', 'publish_pretrained']
+__all__ = ['WEIGHTS_DIR', 'PretrainedError', 'list_pretrained', 'model_card', 'load_pretrained', 'held_out_videos', 'hardware',
+           'run_wall_time', 'card_markdown', 'publish_pretrained']
 
 # %% ../nbs/07b_pretrained.ipynb #57052495
 import hpdm_nb
@@ -55,6 +55,17 @@ def load_pretrained(name: str = 'workshop', device='cpu', dtype: torch.dtype = t
     if missing or unexpected:
         raise PretrainedError(f'{folder} does not fit its config: missing {missing[:3]}, unexpected {unexpected[:3]}')
     return model.to(device=device, dtype=dtype).eval()
+
+# %% ../nbs/07b_pretrained.ipynb #fbe8ebac
+def held_out_videos(name: str = 'workshop', n: int = 64) -> torch.Tensor:
+    "`n` MovingShapes videos the shipped model `name` was not trained on (the ones after its training set), `n,C,T,H,W` in [-1, 1]."
+    cfg = model_card(name)['config']
+    t = cfg['train']
+    if t['data'] != 'shapes': raise PretrainedError(f"{name} was trained on {t['data']!r}, not on the built-in MovingShapes")
+    if n < 1: raise ValueError(f'n={n}: ask for at least one held-out video')
+    ds = MovingShapes(t['n_videos'] + n, size=cfg['model']['target'], seed=t['data_seed'])
+    return torch.stack([ds[i]['video'] for i in range(t['n_videos'], t['n_videos'] + n)])
+
 
 # %% ../nbs/07b_pretrained.ipynb #14ddecb8
 def hardware() -> str:
