@@ -24,32 +24,14 @@ import argparse, json, time
 from pathlib import Path
 import numpy as np
 import torch
-from hpdm_nb.config import HPDMConfig
-from hpdm_nb.model import HPDM
-from hpdm_nb.checkpoints import read_weights
-from hpdm_nb.pretrained import load_pretrained
+from hpdm_nb.checkpoints import load_model
 from hpdm_nb.patches import level_video
-from hpdm_nb.quality import KindJudge
+from hpdm_nb.quality import data_judge
 from hpdm_nb.shapes import object_stats
 from hpdm_nb.tiled import TiledDenoiser
 from hpdm_nb.samplers import SAMPLERS
 from hpdm_nb.diffusion import get_sigmas_karras
 from hpdm_nb.sampling import sample_pyramid
-
-
-def load(source: str) -> HPDM:
-    "`pretrained:NAME`, a run folder (its checkpoint's EMA), or a snapshot `RUN/snapshots/step_*.safetensors`."
-    if source.startswith('pretrained:'): return load_pretrained(source.split(':', 1)[1])
-    p = Path(source)
-    run = p.parent.parent if p.suffix == '.safetensors' else p
-    if not (run / 'config.json').exists(): raise SystemExit(f'{source}: no config.json in {run}; give a run folder, '
-                                                            'a snapshot inside one, or pretrained:NAME')
-    model = HPDM(HPDMConfig.from_dict(json.loads((run / 'config.json').read_text())['model']))
-    if p.suffix == '.safetensors':
-        from safetensors.torch import load_file
-        model.load_state_dict(load_file(str(p)))
-    else: model.load_state_dict(read_weights(p))
-    return model.eval()
 
 
 def denoising(model, judge, held, labels, sigmas, gen) -> list[dict]:
@@ -118,11 +100,11 @@ def main():
     a = ap.parse_args()
     torch.set_grad_enabled(False)
     t0 = time.time()
-    model = load(a.model)
+    model = load_model(a.model)[0]  # pretrained:NAME, a run folder (its EMA) or a snapshot file
     if not model.cfg.n_classes: raise SystemExit(f'{a.model} is not class-conditional')
     pyr = model.cfg.pyramid
     data = torch.load(a.data)
-    judge = KindJudge().fit(level_video(data['train'][:512].float() / 127.5 - 1, pyr, 0), data['train_labels'][:512])
+    judge = data_judge(data, 512, pyr, 0)  # the bar's judge, fitted at level 0's resolution
     if len(data['held']) < a.n: raise SystemExit(f"--n {a.n}: {a.data} holds only {len(data['held'])} held-out videos")
     held, labels = level_video(data['held'][:a.n], pyr, 0), data['held_labels'][:a.n]
     res = dict(n=a.n, data_kind=judge.accuracy(held, labels),

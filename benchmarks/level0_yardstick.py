@@ -17,12 +17,17 @@ It prints, at every `--sample-at` step:
 - sample statistics against the training data's (`hpdm_nb.data.object_stats`): objects per frame (connected
   foreground regions; every training frame has exactly one), the foreground's share of a frame, and how much
   consecutive frames' foregrounds overlap (IoU; a moving object keeps part of it, fragments that jump keep little);
+- the right kind: how often the quality bar's `KindJudge` (nbs/07a), fitted on 512 training videos at this
+  resolution, names a sample's label (chance: 1 in 4), beside its score on 64 videos it was not fitted on;
 
-and writes a frame sheet of 8 class-conditional samples per `--sample-at` step to `--out`.
+and writes a frame sheet of 8 class-conditional samples per `--sample-at` step to `--out`. Samples come from the
+EMA of the weights (`--ema-half-life` steps, the workshop's 1000) with the library's default level-0 sampler
+(64 deterministic Heun steps; `--churn 40` is EDM's stochastic setting).
 
 Usage: python benchmarks/level0_yardstick.py [--model dit] [--steps 1000] [--sample-at 250,500,1000] [--tokens 2,4,4]
            [--lr 1e-3] [--batch 32] [--n-videos 2048] [--p-mean -1.2 --p-std 1.2] [--pos-scale 0.02]
-           [--rin key=value ...] [--radius 0.14,0.22] [--spin 1] [--pool 2] [--threads 1] [--out runs/yardstick]
+           [--rin key=value ...] [--radius 0.14,0.22] [--spin 1] [--pool 2] [--threads 1]
+           [--n-samples 8] [--churn 0] [--ema-half-life 1000] [--out runs/yardstick]
 """
 import argparse, math, time
 from pathlib import Path
@@ -36,7 +41,8 @@ from hpdm_nb.shapes import MovingShapes, object_stats
 from hpdm_nb.video import frame_sheet
 from hpdm_nb.train import MemoryDataset
 from hpdm_nb.runconfig import resolve_config
-from hpdm_nb.step import warmup_cosine
+from hpdm_nb.step import warmup_cosine, make_ema
+from hpdm_nb.quality import KindJudge
 from hpdm_nb.model import HPDM
 from hpdm_nb.patches import PatchCoords, starts_to_coords
 
@@ -164,6 +170,9 @@ def main():
     ap.add_argument('--rin', nargs='*', default=[], help='rin: workshop config overrides, key=value ... (e.g. pos_gain=5)')
     ap.add_argument('--sigma-data', type=float, default=1.0, help='EDM sigma_data (the workshop: 1)')
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--n-samples', type=int, default=8, help='samples per evaluation (the frame sheet shows 8)')
+    ap.add_argument('--churn', type=float, default=0.0, help="sampler churn: 0 is the library's default, 40 EDM's stochastic setting")
+    ap.add_argument('--ema-half-life', type=float, default=1000, help='EMA half-life in steps; samples use the EMA')
     ap.add_argument('--out', default='runs/yardstick')
     a = ap.parse_args()
     torch.set_num_threads(a.threads); torch.manual_seed(0)
@@ -174,13 +183,16 @@ def main():
     shape, tokens = tuple(V.shape[2:]), tuple(int(v) for v in a.tokens.split(','))
     at = sorted({int(s) for s in a.sample_at.split(',')} | {a.steps})
     ref = object_stats(V[:256])
+    judge = KindJudge().fit(V[:512], L[:512])
     print(f'data {tuple(V.shape)}; objects per frame {ref["objects_per_frame"]:.2f} (exactly one: {ref["one_object"]:.0%}), '
-          f'foreground {ref["foreground"]:.0%} of a frame, consecutive-frame IoU {ref["frame_iou"]:.2f}')
+          f'foreground {ref["foreground"]:.0%} of a frame, consecutive-frame IoU {ref["frame_iou"]:.2f}, '
+          f'right kind {judge.accuracy(V[-64:], L[-64:]):.0%} (judge on 64 videos it was not fitted on)')
 
     if a.model == 'rin':
         net = RINLevel0(shape, n_classes, a.rin)
     else: net = UNet(n_classes) if a.model == 'unet' else DiT(shape, tokens, n_classes, pos_scale=a.pos_scale)
     den = Denoiser(net, sigma_data=a.sigma_data)  # EDM around the network, as HPDM's workshop model (no input scaling)
+    ema = make_ema(den, a.ema_half_life)
     opt = torch.optim.AdamW(net.parameters(), lr=a.lr, betas=(0.9, 0.99), weight_decay=0.01)
     sch = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, 50, a.steps, 0.1))  # the workshop preset's
     ideal = GaussianMixture(torch.ones(len(V)), V.flatten(1), 0.0).class_denoiser(L)
@@ -192,26 +204,28 @@ def main():
         sig = sample_sigmas(a.batch, a.p_mean, a.p_std, g)
         loss = den.loss(x0, sig, torch.randn(x0.shape, generator=g), labels=lab).mean()
         opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0); opt.step(); sch.step()
+        ema.update_parameters(den)
         if step not in at: continue
-        net.eval()
+        ema.eval()
         with torch.no_grad():
             ge = torch.Generator().manual_seed(1); ev = torch.randint(0, len(V), (64,), generator=ge)
             errs = []
             for s in (0.3, 1.0, 2.0, 5.0, 10.0):
                 y = V[ev] + s * torch.randn(V[ev].shape, generator=ge)
                 sg = torch.full((64,), s)
-                errs.append((s, (den(y, sg, labels=L[ev]) - V[ev]).pow(2).mean().item(),
+                errs.append((s, (ema(y, sg, labels=L[ev]) - V[ev]).pow(2).mean().item(),
                              (ideal(y.flatten(1), sg, L[ev]).view_as(y).float() - V[ev]).pow(2).mean().item()))
-            lab = torch.arange(8) % n_classes
-            smp = generate(lambda y, s: den(y, s, labels=lab), (8, 3) + shape, get_sigmas_karras(64), 'heun', generator=torch.Generator().manual_seed(0),
-                           s_churn=40, s_tmin=0.05, s_tmax=50, s_noise=1.003).clamp(-1, 1)
-        net.train()
+            lab = torch.arange(a.n_samples) % n_classes
+            smp = generate(lambda y, s: ema(y, s, labels=lab), (a.n_samples, 3) + shape, get_sigmas_karras(64), 'heun',
+                           generator=torch.Generator().manual_seed(0),
+                           s_churn=a.churn, s_tmin=0.05, s_tmax=50, s_noise=1.003).clamp(-1, 1)
         st = object_stats(smp)
         print(f'step {step:6d} ({time.time() - t0:5.0f} s)  loss {loss.item():.3f}  denoising MSE net/ideal: '
               + '  '.join(f'σ={s:g} {e:.3f}/{i:.3f}' for s, e, i in errs)
               + f'\n             samples: objects per frame {st["objects_per_frame"]:.2f} (exactly one: {st["one_object"]:.0%}), '
-              f'foreground {st["foreground"]:.0%}, consecutive-frame IoU {st["frame_iou"]:.2f}', flush=True)
-        fig = frame_sheet(smp, n_frames=shape[0], row_titles=[f'class {int(c)}' for c in lab],
+              f'foreground {st["foreground"]:.0%}, consecutive-frame IoU {st["frame_iou"]:.2f}, '
+              f'right kind {judge.accuracy(smp, lab):.0%}', flush=True)
+        fig = frame_sheet(smp[:8], n_frames=shape[0], row_titles=[f'class {int(c)}' for c in lab[:8]],
                           title=f'{a.model} yardstick, {"x".join(map(str, shape))} with {"x".join(map(str, tokens))} tokens, step {step}')
         fig.savefig(out / f'samples_step{step}.png', dpi=60); plt.close(fig)
     print(f'frame sheets in {out.resolve()}')

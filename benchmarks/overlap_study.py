@@ -9,6 +9,7 @@ Usage: python benchmarks/overlap_study.py [--model workshop] [--n 8] [--steps 32
 """
 import argparse, time
 import torch
+from hpdm_nb.checkpoints import load_model
 from hpdm_nb.pretrained import load_pretrained, held_out_videos
 from hpdm_nb.failures import overlap_study, seam_score, PAPER_TABLE4, AXES, VARIANTS
 
@@ -22,10 +23,7 @@ def main():
     ap.add_argument('--snapshot', help="the model's weights from this safetensors file instead (an earlier snapshot of its run)")
     ap.add_argument('--variants', help='comma-separated variant names (default: all)')
     a = ap.parse_args()
-    model = load_pretrained(a.model)
-    if a.snapshot:
-        from safetensors.torch import load_file
-        model.load_state_dict(load_file(a.snapshot))
+    model = load_model(a.snapshot)[0] if a.snapshot else load_pretrained(a.model)
     held = held_out_videos(a.model, a.held)
     t0 = time.time()
     variants = {k: VARIANTS[k] for k in a.variants.split(',')} if a.variants else None

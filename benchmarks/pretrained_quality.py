@@ -14,10 +14,9 @@ Usage: python benchmarks/pretrained_quality.py runs/workshop-64 [--n 64] [--step
 import argparse, json, time
 from pathlib import Path
 import torch
-from safetensors.torch import load_file
 from hpdm_nb.config import HPDMConfig
 from hpdm_nb.model import HPDM
-from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict
+from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict, read_weights
 from hpdm_nb.quality import shapes_data, evaluate_model
 from hpdm_nb.pretrained import publish_pretrained, load_pretrained
 
@@ -68,7 +67,7 @@ def main():
     if a.snapshots == 'none': snaps = []
     elif a.snapshots != 'all': snaps = [s for s in snaps if int(s.stem.split('_')[1]) in {int(x) for x in a.snapshots.split(',')}]
     ck = load_checkpoint(run / 'ckpt.pt')
-    todo = [(int(s.stem.split('_')[1]), lambda s=s: load_file(str(s))) for s in snaps]
+    todo = [(int(s.stem.split('_')[1]), lambda s=s: read_weights(s)) for s in snaps]
     if int(ck['step']) not in [st for st, _ in todo] and not a.publish:  # --publish measures the shipped weights itself
         todo.append((int(ck['step']), lambda: clean_state_dict(ck['ema'])))
     print(f'{run}: {len(todo)} weights to measure, {a.n} samples each; cells: one object · right kind · copy ratio · '
@@ -125,13 +124,13 @@ def main():
                           title=f'{a.publish}: 8 samples (seeds {a.seed} to {a.seed + 7}), every pyramid level')
         fig.savefig(folder / 'samples.png', dpi=55); plt.close(fig)
         from hpdm_nb.pretrained import card_markdown
-        from hpdm_nb.quality import KindJudge
+        from hpdm_nb.quality import data_judge
         card = json.loads((folder / 'card.json').read_text()); card['image'] = 'samples.png'
         if a.sweep and mcfg.dim_text:  # text following against the guidance scale, the shipped weights
             from hpdm_nb.text import text_following
             model = half if use_half else full
             prompts = data['held_captions'][:a.sweep_n]
-            judge = KindJudge().fit(data['train'][:512].float() / 127.5 - 1, data['train_labels'][:512])
+            judge = data_judge(data, 512)
             card['guidance_sweep'] = {}
             for w in (float(x) for x in a.sweep.split(',')):
                 t0 = time.time()

@@ -19,7 +19,7 @@ from .step import make_ema
 # %% auto #0
 __all__ = ['atomic_write', 'atomic_save', 'CheckpointError', 'clean_state_dict', 'load_checkpoint', 'DistInfo',
            'setup_distributed', 'prepare_model', 'grad_sync', 'save_checkpoint', 'save_snapshot', 'restore_checkpoint',
-           'ema_model', 'export_ema', 'load_model', 'read_weights', 'init_weights']
+           'ema_model', 'export_ema', 'weights_path', 'load_model', 'read_weights', 'init_weights']
 
 # %% ../nbs/06c_checkpoints.ipynb #eaa9ced4
 def atomic_write(path, data: bytes | str | typing.Callable) -> Path:
@@ -221,14 +221,36 @@ def export_ema(run, dest) -> Path:
     return dest
 
 
+def weights_path(source) -> Path:
+    "Where `source` keeps its weights: `pretrained:NAME` becomes the package's folder; anything else must exist."
+    s = str(source)
+    if s.startswith('pretrained:'):
+        from hpdm_nb.pretrained import _folder
+        return _folder(s.split(':', 1)[1])
+    if not Path(s).exists():
+        raise ConfigError(f'{s!r} does not exist; give a run folder, a checkpoint, an export folder (model.safetensors), '
+                          'a snapshot (RUN/snapshots/step_N.safetensors) or pretrained:NAME')
+    return Path(s)
+
+
 def load_model(path, device='cpu') -> tuple[HPDM, dict]:
-    "A model ready to sample (EMA weights) from an export folder, a run folder or a checkpoint; and its saved config."
-    path = Path(path)
-    if (path / 'model.safetensors').exists():
-        from safetensors.torch import load_file
-        info = json.loads((path / 'config.json').read_text())
+    "A model ready to sample (EMA weights) and its saved config, from an export folder, `pretrained:NAME`, a run folder, a checkpoint or a snapshot."
+    from safetensors.torch import load_file
+    path = weights_path(path)
+    if path.suffix == '.safetensors':  # a snapshot: RUN/snapshots/step_N.safetensors, its config in RUN/config.json
+        cfg_file = path.parent.parent / 'config.json'
+        if not cfg_file.is_file():
+            raise ConfigError(f'{path} looks like a snapshot, but {cfg_file} is missing: a snapshot is read with the '
+                              'config.json of the run folder it was saved in (RUN/snapshots/step_N.safetensors)')
+        info = json.loads(cfg_file.read_text())
+        info['step'] = int(path.stem.split('_')[-1]) if path.stem.split('_')[-1].isdigit() else None
+        weights = path
+    elif (path / 'model.safetensors').exists():
+        info, weights = json.loads((path / 'config.json').read_text()), path / 'model.safetensors'
+    else: weights = None
+    if weights is not None:
         model = HPDM(HPDMConfig.from_dict(info['model']))
-        model.load_state_dict(load_file(str(path / 'model.safetensors')))
+        model.load_state_dict(load_file(str(weights)))
         return model.to(device).eval(), info
     ck = load_checkpoint(path / 'ckpt.pt' if path.is_dir() else path)
     model = HPDM(HPDMConfig.from_dict(ck['config']['model']))
@@ -237,18 +259,11 @@ def load_model(path, device='cpu') -> tuple[HPDM, dict]:
 
 # %% ../nbs/06c_checkpoints.ipynb #9ef46b02
 def read_weights(source) -> dict:
-    "EMA weights (a state dict) from a run folder, a checkpoint, an export folder, or `pretrained:NAME`."
-    s = str(source)
-    if s.startswith('pretrained:'):
-        from hpdm_nb.pretrained import _folder
-        path = _folder(s.split(':', 1)[1])
-    else: path = Path(s)
-    if (path / 'model.safetensors').is_file():
-        from safetensors.torch import load_file
-        return load_file(str(path / 'model.safetensors'))
-    if not path.exists():
-        raise ConfigError(f'init_from={s!r} does not exist; give a run folder, a checkpoint, an export folder '
-                          '(model.safetensors) or pretrained:NAME')
+    "EMA weights (a state dict) from a run folder, a checkpoint, an export folder, a snapshot, or `pretrained:NAME`."
+    from safetensors.torch import load_file
+    path = weights_path(source)
+    if path.suffix == '.safetensors' and path.is_file(): return load_file(str(path))
+    if (path / 'model.safetensors').is_file(): return load_file(str(path / 'model.safetensors'))
     return clean_state_dict(load_checkpoint(path / 'ckpt.pt' if path.is_dir() else path)['ema'])
 
 

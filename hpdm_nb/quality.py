@@ -16,7 +16,7 @@ from .model import HPDM
 
 # %% auto #0
 __all__ = ['BAR', 'token_border_stats', 'border_summary', 'shape_features', 'KindJudge', 'median_nearest', 'quality_report',
-           'check_bar', 'shapes_data', 'evaluate_model']
+           'check_bar', 'shapes_data', 'data_judge', 'evaluate_model']
 
 # %% ../nbs/07a_quality.ipynb #04bcc889
 def token_border_stats(videos: torch.Tensor,  # `B,C,T,H,W`
@@ -170,6 +170,16 @@ def shapes_data(n_videos: int, size, seed: int = 0, n_held: int = 64, progress: 
                 held_labels=torch.tensor([h['label'] for h in held]), held_captions=[h['caption'] for h in held])
 
 
+def data_judge(data: dict,  # `shapes_data`
+               n: int = 512,  # fit on its first `n` training videos
+               pyramid: Pyramid | None = None, level: int | None = None,  # judge at this level's resolution (default: full)
+               ) -> KindJudge:
+    "The bar's kind judge, fitted on a model's own training videos at the resolution it will judge."
+    v = data['train'][:n].float() / 127.5 - 1
+    if level is not None: v = level_video(v, pyramid, level)
+    return KindJudge().fit(v, data['train_labels'][:n])
+
+
 def evaluate_model(model: HPDM, data: dict,  # `shapes_data` of the model's training set
                    n: int = 64, seed: int = 0, n_judge: int = 512, progress: bool = False, **sample_kw) -> dict:
     "Sample `n` videos with fixed seeds and measure every level against held-out data (`quality_report`)."
@@ -190,6 +200,6 @@ def evaluate_model(model: HPDM, data: dict,  # `shapes_data` of the model's trai
     out = dict(report=rep, bar=check_bar(rep), n=n, seed=seed, seconds_per_video=secs / n,
                sampler={k: v for k, v in sample_kw.items() if isinstance(v, (int, float, str, type(None)))}, levels=levels)
     if model.cfg.dim_text:  # colour and kind of the object against the prompt's, and against shuffled prompts
-        out['text_following'] = text_following(levels[-1], prompts, KindJudge().fit(judge, data['train_labels'][:n_judge]))
+        out['text_following'] = text_following(levels[-1], prompts, data_judge(data, n_judge))
         out['prompts'] = prompts
     return out
