@@ -36,40 +36,40 @@ def _churn(x, sigma, i, n, s_churn, s_tmin, s_tmax, s_noise, noise_sampler):
     return x, sigma_hat
 
 
+def _step_down(model, x, sigmas, extra_args, callback, disable, s_churn, s_tmin, s_tmax, s_noise, noise_sampler,
+               second_order: bool):
+    "The loop both samplers share: churn, denoise, step from `sigma_hat` to the next sigma, correct if `second_order`."
+    extra_args, s_in = extra_args or {}, x.new_ones([x.shape[0]])
+    noise_sampler = noise_sampler or default_noise_sampler(x)
+    n = len(sigmas) - 1
+    for i in trange(n, disable=disable, desc='heun' if second_order else 'euler', leave=False):
+        x, sigma_hat = _churn(x, float(sigmas[i]), i, n, s_churn, s_tmin, s_tmax, s_noise, noise_sampler)
+        denoised = model(x, sigma_hat * s_in, **extra_args)
+        d = to_d(x, sigma_hat * s_in, denoised)
+        sigma_next = float(sigmas[i + 1])
+        x_next = x + d * (sigma_next - sigma_hat)  # Euler step to sigma_{i+1}
+        if second_order and sigma_next > 0:  # Heun's correction: average the slopes at both ends
+            d_next = to_d(x_next, sigma_next * s_in, model(x_next, sigma_next * s_in, **extra_args))
+            x_next = x + (d + d_next) / 2 * (sigma_next - sigma_hat)
+        x = x_next
+        if callback is not None: callback(dict(x=x, i=i, sigma=sigmas[i], sigma_hat=sigma_hat, denoised=denoised))
+    return x
+
+
 @torch.no_grad()
 def sample_euler(model, x, sigmas, extra_args=None, callback=None, disable=None,
                  s_churn=0., s_tmin=0., s_tmax=float('inf'), s_noise=1., noise_sampler=None):
     "First-order (Euler) sampler, deterministic unless `s_churn > 0`."
-    extra_args, s_in = extra_args or {}, x.new_ones([x.shape[0]])
-    noise_sampler = noise_sampler or default_noise_sampler(x)
-    n = len(sigmas) - 1
-    for i in trange(n, disable=disable, desc='euler', leave=False):
-        x, sigma_hat = _churn(x, float(sigmas[i]), i, n, s_churn, s_tmin, s_tmax, s_noise, noise_sampler)
-        denoised = model(x, sigma_hat * s_in, **extra_args)
-        x = x + to_d(x, sigma_hat * s_in, denoised) * (float(sigmas[i + 1]) - sigma_hat)  # Euler step to sigma_{i+1}
-        if callback is not None: callback(dict(x=x, i=i, sigma=sigmas[i], sigma_hat=sigma_hat, denoised=denoised))
-    return x
+    return _step_down(model, x, sigmas, extra_args, callback, disable, s_churn, s_tmin, s_tmax, s_noise, noise_sampler,
+                      second_order=False)
 
 
 @torch.no_grad()
 def sample_heun(model, x, sigmas, extra_args=None, callback=None, disable=None,
                 s_churn=0., s_tmin=0., s_tmax=float('inf'), s_noise=1., noise_sampler=None):
     "EDM's second-order (Heun) sampler, Algorithm 2; stochastic when `s_churn > 0`."
-    extra_args, s_in = extra_args or {}, x.new_ones([x.shape[0]])
-    noise_sampler = noise_sampler or default_noise_sampler(x)
-    n = len(sigmas) - 1
-    for i in trange(n, disable=disable, desc='heun', leave=False):
-        x, sigma_hat = _churn(x, float(sigmas[i]), i, n, s_churn, s_tmin, s_tmax, s_noise, noise_sampler)
-        denoised = model(x, sigma_hat * s_in, **extra_args)
-        d = to_d(x, sigma_hat * s_in, denoised)
-        sigma_next = float(sigmas[i + 1])
-        x_next = x + d * (sigma_next - sigma_hat)  # Euler step
-        if sigma_next > 0:  # second-order correction: average the slopes at both ends
-            d_next = to_d(x_next, sigma_next * s_in, model(x_next, sigma_next * s_in, **extra_args))
-            x_next = x + (d + d_next) / 2 * (sigma_next - sigma_hat)
-        x = x_next
-        if callback is not None: callback(dict(x=x, i=i, sigma=sigmas[i], sigma_hat=sigma_hat, denoised=denoised))
-    return x
+    return _step_down(model, x, sigmas, extra_args, callback, disable, s_churn, s_tmin, s_tmax, s_noise, noise_sampler,
+                      second_order=True)
 
 
 SAMPLERS = {'euler': sample_euler, 'heun': sample_heun}
