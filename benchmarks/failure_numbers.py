@@ -1,9 +1,13 @@
 """Error propagation and dead pixels on a pretrained model: the numbers quoted in nbs/10.
 
 Survival of each perturbation of level 0 at every finer level, the dead-block rate of samples and data at every level,
-and the dead-block rate of the finest level's prediction of noisy data at several noise levels.
+and the dead-block rate of the finest level's prediction of noisy data at several noise levels. Then where the token
+grid comes from: the token-border ratio (over the data's) of every finer level's one-step prediction of noisy held-out
+data, with the data's own coarser levels as context, per noise level; and of samples' finest level under three
+samplers (the default, level 0's steps at every level, Heun at every level, and the finer levels started from the
+coarser one plus noise of sigma 0.5 or 5).
 
-Usage: python benchmarks/failure_numbers.py [--model workshop] [--n 8] [--steps 32]
+Usage: python benchmarks/failure_numbers.py [--model workshop] [--n 8] [--steps 32] [--skip-grid]
 """
 import argparse, time
 import torch
@@ -11,6 +15,27 @@ from hpdm_nb.pretrained import load_pretrained, held_out_videos
 from hpdm_nb.patches import level_video
 from hpdm_nb.sampling import sample_pyramid
 from hpdm_nb.propagation import PERTURBATIONS, propagation, dead_rate, dead_rate_by_sigma
+from hpdm_nb.quality import token_border_stats, border_summary
+from hpdm_nb.tiled import TiledDenoiser
+
+
+def grid(videos, data, tokenizer) -> str:
+    "Token-border ratios t/h/w of `videos` over those of `data` at the same resolution."
+    a, b = border_summary(token_border_stats(videos, tokenizer)), border_summary(token_border_stats(data, tokenizer))
+    return ' / '.join(f"{a[k] / b[k]:.2f}" for k in a if k.startswith('border_ratio'))
+
+
+def grid_by_sigma(model, held, labels, sigmas, level) -> list[str]:
+    "One denoising step of noisy held-out data at `level`, the data's own coarser levels as context: its token grid."
+    pyr = model.cfg.pyramid
+    data = level_video(held, pyr, level)
+    den = TiledDenoiser(model, level, [level_video(held, pyr, k) for k in range(level)], labels)
+    s_in, g = model.level_sigma_in(level), torch.Generator().manual_seed(0)
+    out = []
+    for s in sigmas:  # s in data units, as in dead_rate_by_sigma
+        y = data / s_in + (s / s_in) * torch.randn(data.shape, generator=g)
+        out.append(grid(den(y, torch.full((len(y),), s / s_in)) * s_in, data, model.cfg.tokenizer))
+    return out
 
 
 def main():
@@ -18,6 +43,7 @@ def main():
     ap.add_argument('--model', default='workshop')
     ap.add_argument('--n', type=int, default=8)
     ap.add_argument('--steps', type=int, default=32)
+    ap.add_argument('--skip-grid', action='store_true', help='leave out the token-grid measurements')
     a = ap.parse_args()
     t0 = time.time()
     model = load_pretrained(a.model)
@@ -39,6 +65,24 @@ def main():
               f'data {float(dead_rate(level_video(held, cfg.pyramid, l), cfg.tokenizer).mean()):.2%}')
     by = dead_rate_by_sigma(model, held[:16], torch.arange(16) % cfg.n_classes, (0.05, 0.2, 0.5, 1.0, 2.0, 5.0))
     print('  finest level, denoised noisy data: ' + ', '.join(f'sigma {s}: {v:.2%}' for s, v in by.items()))
+    if not a.skip_grid:
+        sigmas = (0.05, 0.2, 0.5, 1.0, 2.0, 5.0, 20.0, 80.0)
+        lab16 = torch.arange(16) % cfg.n_classes
+        print('\ntoken grid of one denoising step of noisy held-out data (16 videos, true coarser levels), t / h / w over the data\'s')
+        print('| level | ' + ' | '.join(f'sigma {s}' for s in sigmas) + ' |\n|---|' + '---|' * len(sigmas))
+        for l in range(cfg.n_levels):
+            print(f'| {l} | ' + ' | '.join(grid_by_sigma(model, held[:16], lab16, sigmas, l)) + ' |')
+        print(f'\ntoken grid of the samples ({a.n}, seeds 0 to {a.n - 1}), t / h / w over the data\'s, at every level')
+        print('| sampler | ' + ' | '.join(f'level {l}' for l in range(cfg.n_levels)) + ' | seconds |\n|---|' + '---|' * (cfg.n_levels + 1))
+        variants = {f'{a.steps} level-0 steps, half as many at each finer level (default)': dict(),
+                    f'{a.steps} steps at every level': dict(min_steps=a.steps),
+                    'Heun at every level': dict(samplers=('heun', 'heun')),
+                    'coarse_start=0.5': dict(coarse_start=0.5), 'coarse_start=5': dict(coarse_start=5.0)}
+        for name, kw in variants.items():
+            t1 = time.time()
+            v = sample_pyramid(model, a.n, labels=labels, seeds=range(a.n), steps=a.steps, progress=False, **kw)
+            cells = [grid(v[l].clamp(-1, 1), level_video(held, cfg.pyramid, l), cfg.tokenizer) for l in range(cfg.n_levels)]
+            print(f'| {name} | ' + ' | '.join(cells) + f' | {time.time() - t1:.0f} |', flush=True)
     print(f'\n{time.time() - t0:.0f} s')
 
 

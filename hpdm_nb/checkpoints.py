@@ -228,7 +228,7 @@ def weights_path(source) -> Path:
         from hpdm_nb.pretrained import _folder
         return _folder(s.split(':', 1)[1])
     if not Path(s).exists():
-        raise ConfigError(f'{s!r} does not exist; give a run folder, a checkpoint, an export folder (model.safetensors), '
+        raise FileNotFoundError(f'{s!r} does not exist; give a run folder, a checkpoint, an export folder (model.safetensors), '
                           'a snapshot (RUN/snapshots/step_N.safetensors) or pretrained:NAME')
     return Path(s)
 
@@ -270,7 +270,8 @@ def read_weights(source) -> dict:
 def init_weights(model: nn.Module, source, zero_new: bool = True) -> dict:
     "Copy `source`'s tensors into `model` by name; new attention/MLP branches start as no-ops. Returns what went where."
     from hpdm_nb.rin import Attention, FeedForward
-    sd, own = read_weights(source), model.state_dict()
+    try: sd, own = read_weights(source), model.state_dict()
+    except FileNotFoundError as e: raise ConfigError(f'init_from={source}: {e}') from e
     bad = [f'{k}: {tuple(sd[k].shape)} there, {tuple(v.shape)} here' for k, v in own.items()
            if k in sd and sd[k].shape != v.shape]
     if bad: raise ConfigError(f'init_from={source}: weights of other shapes, so another backbone:\n  ' + '\n  '.join(bad[:8]) +

@@ -125,7 +125,8 @@ def _sigma_or_none(v: str) -> float | None:
 def sample_main(argv=None) -> int:
     "Console script `hpdm_sample RUN`: sample videos with a run's EMA weights."
     ap = argparse.ArgumentParser(prog='hpdm_sample', description='Sample videos from a trained HPDM run.')
-    ap.add_argument('run', help='run folder (with ckpt.pt), checkpoint file, export folder (hpdm_export), or '
+    ap.add_argument('run', help='run folder (with ckpt.pt), checkpoint file, export folder (hpdm_export), a snapshot '
+                                '(RUN/snapshots/step_N.safetensors), or '
                                 'pretrained:NAME for a model shipped with the package (e.g. pretrained:workshop)')
     ap.add_argument('--n', type=int, help='videos to sample (default 8, or one per --prompt)')
     ap.add_argument('--prompt', action='append', help='text models: a prompt (repeat for several; cycled to --n)')
@@ -151,13 +152,8 @@ def sample_main(argv=None) -> int:
     if a.churn is not None and a.churn < 0: ap.error(f'--churn must be 0 (deterministic) or positive, got {a.churn}')
     dev = 'cuda' if a.device == 'cuda' or (a.device == 'auto' and torch.cuda.is_available()) else 'cpu'
     pretrained = a.run.startswith('pretrained:')
-    try:
-        if pretrained:  # a model shipped inside the package (nbs/07b): its folder is an export folder
-            from hpdm_nb.pretrained import _folder
-            name = a.run.split(':', 1)[1]
-            model, ck = load_model(_folder(name), dev)
-        else: model, ck = load_model(a.run, dev)
-    except (CheckpointError, FileNotFoundError, LookupError) as e:
+    try: model, ck = load_model(a.run, dev)  # pretrained:NAME is a model shipped inside the package (nbs/07b)
+    except (CheckpointError, ConfigError, FileNotFoundError, LookupError) as e:
         print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
     from hpdm_nb.runconfig import TrainConfig
     tcfg = TrainConfig(**ck['train'])
@@ -172,9 +168,12 @@ def sample_main(argv=None) -> int:
         if model.cfg.n_classes and not all(0 <= c < model.cfg.n_classes for c in a.labels):
             ap.error(f'--labels must be classes in [0, {model.cfg.n_classes})')
         labels = torch.tensor(a.labels)
-    if pretrained: run = Path('runs') / f'pretrained-{name}'  # never write into the installed package
+    if pretrained: run = Path('runs') / f"pretrained-{a.run.split(':', 1)[1]}"  # never write into the installed package
+    snapshot = Path(a.run).suffix == '.safetensors'  # RUN/snapshots/step_N.safetensors: samples go to RUN/samples_step_N
+    if pretrained: pass
+    elif snapshot: run = Path(a.run).parent.parent
     else: run = Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent
-    out = Path(a.out) if a.out else run / 'samples'
+    out = Path(a.out) if a.out else run / (f'samples_{Path(a.run).stem}' if snapshot else 'samples')
     classes = _class_names(tcfg)
     files = save_samples(model, out, a.n, labels, a.steps, a.guidance, a.seed, classes, not a.no_progress,
                          overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, churn=a.churn, prompts=a.prompt,
