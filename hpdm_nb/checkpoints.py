@@ -228,8 +228,8 @@ def weights_path(source) -> Path:
         from hpdm_nb.pretrained import _folder
         return _folder(s.split(':', 1)[1])
     if not Path(s).exists():
-        raise FileNotFoundError(f'{s!r} does not exist; give a run folder, a checkpoint, an export folder (model.safetensors), '
-                          'a snapshot (RUN/snapshots/step_N.safetensors) or pretrained:NAME')
+        raise FileNotFoundError(f'{s!r} does not exist; give a run folder, a checkpoint, an export folder '
+                                '(model.safetensors), a snapshot (RUN/snapshots/step_N.safetensors) or pretrained:NAME')
     return Path(s)
 
 
@@ -242,9 +242,8 @@ def load_model(path, device='cpu') -> tuple[HPDM, dict]:
         if not cfg_file.is_file():
             raise ConfigError(f'{path} looks like a snapshot, but {cfg_file} is missing: a snapshot is read with the '
                               'config.json of the run folder it was saved in (RUN/snapshots/step_N.safetensors)')
-        info = json.loads(cfg_file.read_text())
-        info['step'] = int(path.stem.split('_')[-1]) if path.stem.split('_')[-1].isdigit() else None
-        weights = path
+        info, step = json.loads(cfg_file.read_text()), path.stem.split('_')[-1]
+        info['step'], weights = int(step) if step.isdigit() else None, path
     elif (path / 'model.safetensors').exists():
         info, weights = json.loads((path / 'config.json').read_text()), path / 'model.safetensors'
     else: weights = None

@@ -168,9 +168,8 @@ def sample_main(argv=None) -> int:
         if model.cfg.n_classes and not all(0 <= c < model.cfg.n_classes for c in a.labels):
             ap.error(f'--labels must be classes in [0, {model.cfg.n_classes})')
         labels = torch.tensor(a.labels)
-    if pretrained: run = Path('runs') / f"pretrained-{a.run.split(':', 1)[1]}"  # never write into the installed package
     snapshot = Path(a.run).suffix == '.safetensors'  # RUN/snapshots/step_N.safetensors: samples go to RUN/samples_step_N
-    if pretrained: pass
+    if pretrained: run = Path('runs') / f"pretrained-{a.run.split(':', 1)[1]}"  # never write into the installed package
     elif snapshot: run = Path(a.run).parent.parent
     else: run = Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent
     out = Path(a.out) if a.out else run / (f'samples_{Path(a.run).stem}' if snapshot else 'samples')
