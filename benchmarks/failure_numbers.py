@@ -111,14 +111,19 @@ def objects_table(model, name, held, steps, n=32):
     cfg, pyr = model.cfg, model.cfg.pyramid
     first = model_card(name)['config']['train']['n_videos']  # held-out video j is MovingShapes video first + j
     held, labels = held[:n], (first + torch.arange(n)) % cfg.n_classes  # MovingShapes: video i has class i % classes
-    print(f'\nexactly one object per frame ({n} held-out videos; the finer levels sampled from their true coarser levels)')
-    print('| coarser levels given | ' + ' | '.join(f'level {l}' for l in range(cfg.n_levels)) + ' |\n|---|' + '---|' * cfg.n_levels)
+    print(f'\nexactly one object per frame · objects per frame ({n} held-out videos; the finer levels sampled from their '
+          'true coarser levels)')
+    print('| coarser levels given | tile overlap | ' + ' | '.join(f'level {l}' for l in range(cfg.n_levels)) + ' |\n|---|---|'
+          + '---|' * cfg.n_levels)
     data = [level_video(held, pyr, l) for l in range(cfg.n_levels)]
-    print('| (the data itself) | ' + ' | '.join(f"{object_stats(v)['one_object']:.0%}" for v in data) + ' |')
+    cell = lambda v: (lambda o: f"{o['one_object']:.0%} · {o['objects_per_frame']:.2f}")(object_stats(v.clamp(-1, 1)))
+    print('| none (the data itself) | | ' + ' | '.join(cell(v) for v in data) + ' |')
     for k in range(1, cfg.n_levels):
-        v = sample_pyramid(model, n, labels=labels, seeds=range(n), steps=steps, progress=False, given=data[:k])
-        print(f'| levels 0 to {k - 1} | ' + ' | '.join('given' if l < k else f"{object_stats(v[l].clamp(-1, 1))['one_object']:.0%}"
-                                                     for l in range(cfg.n_levels)) + ' |', flush=True)
+        for overlap in (None, 'spatial'):
+            v = sample_pyramid(model, n, labels=labels, seeds=range(n), steps=steps, progress=False, given=data[:k],
+                               overlap=overlap)
+            print(f'| levels 0 to {k - 1} | {overlap or "none"} | ' + ' | '.join('given' if l < k else cell(v[l])
+                                                                            for l in range(cfg.n_levels)) + ' |', flush=True)
 
 
 if __name__ == '__main__':
