@@ -111,12 +111,15 @@ def objects_table(model, name, held, steps, n=32):
     cfg, pyr = model.cfg, model.cfg.pyramid
     first = model_card(name)['config']['train']['n_videos']  # held-out video j is MovingShapes video first + j
     held, labels = held[:n], (first + torch.arange(n)) % cfg.n_classes  # MovingShapes: video i has class i % classes
-    print(f'\nexactly one object per frame · objects per frame ({n} held-out videos; the finer levels sampled from their '
-          'true coarser levels)')
+    print(f'\nexactly one object per frame · objects per frame · exactly one, counting only regions of at least 2 level-0 '
+          f'pixels ({n} held-out videos; the finer levels sampled from their true coarser levels)')
     print('| coarser levels given | tile overlap | ' + ' | '.join(f'level {l}' for l in range(cfg.n_levels)) + ' |\n|---|---|'
           + '---|' * cfg.n_levels)
     data = [level_video(held, pyr, l) for l in range(cfg.n_levels)]
-    cell = lambda v: (lambda o: f"{o['one_object']:.0%} · {o['objects_per_frame']:.2f}")(object_stats(v.clamp(-1, 1)))
+    def cell(v):  # the bar's count; then the same count ignoring regions smaller than 2 level-0 pixels
+        big = 2 * (v.shape[-1] // data[0].shape[-1]) ** 2
+        o, ob = object_stats(v.clamp(-1, 1)), object_stats(v.clamp(-1, 1), min_pixels=big)
+        return f"{o['one_object']:.0%} · {o['objects_per_frame']:.2f} · {ob['one_object']:.0%} ({big} px)"
     print('| none (the data itself) | | ' + ' | '.join(cell(v) for v in data) + ' |')
     for k in range(1, cfg.n_levels):
         for overlap in (None, 'spatial'):
