@@ -8,7 +8,6 @@ seconds per video, and the paper's FVD for the same strategy (Table 4, 64x256x25
 Usage: python benchmarks/overlap_study.py [--model workshop] [--n 8] [--steps 32] [--held 64]
 """
 import argparse, time
-import torch
 from hpdm_nb.checkpoints import load_model
 from hpdm_nb.pretrained import load_pretrained, held_out_videos
 from hpdm_nb.failures import overlap_study, seam_score, PAPER_TABLE4, AXES, VARIANTS
