@@ -1,11 +1,11 @@
 """How fast does one CPU (or GPU) train the pretrained workshop model? Eager against torch.compile, batch sizes, threads,
-and the pixel convolutions beside the tokenizer (`--pixel-conv 0,16`).
+and the pixel convolutions beside the tokenizer (`--pixel-conv 0,16`) with their residual blocks (`--pixel-blocks 0,2`).
 
 Every variant is timed in the same run, interleaved, after warm-up (compilation is excluded from the per-step time and
 reported separately). Per-video throughput is what matters for a fixed wall-clock budget: videos/s = batch / step time.
 
 Usage: python benchmarks/train_step_speed.py [--preset workshop-64] [--batches 8,16,32] [--threads 1,2]
-                                             [--compile 0,1] [--pixel-conv 0,16] [--repeats 5]
+                                             [--compile 0,1] [--pixel-conv 0,16] [--pixel-blocks 0,2] [--repeats 5]
                                              [--device cpu]
 """
 import argparse, statistics, time
@@ -45,6 +45,7 @@ def main():
     ap.add_argument('--threads', default='2')
     ap.add_argument('--compile', default='0,1')
     ap.add_argument('--pixel-conv', default=None, help="pixel_conv widths to compare (default: the preset's)")
+    ap.add_argument('--pixel-blocks', default=None, help="pixel_blocks counts to compare (default: the preset's)")
     ap.add_argument('--repeats', type=int, default=5)
     ap.add_argument('--device', default='cpu')
     ap.add_argument('overrides', nargs='*', help='key=value model settings')
@@ -52,27 +53,28 @@ def main():
     mcfg, _ = resolve_config(a.preset, a.overrides)
     print(f'{mcfg.name}: target {mcfg.target}, patch {mcfg.patch}, {mcfg.n_levels} levels, device {a.device}')
     pcs = [mcfg.pixel_conv] if a.pixel_conv is None else list(map(int, a.pixel_conv.split(',')))
-    variants = [(b, t, c, p) for b in map(int, a.batches.split(',')) for t in map(int, a.threads.split(','))
-                for c in map(int, a.compile.split(',')) for p in pcs]
+    pbs = [mcfg.pixel_blocks] if a.pixel_blocks is None else list(map(int, a.pixel_blocks.split(',')))
+    variants = [(b, t, c, p, k) for b in map(int, a.batches.split(',')) for t in map(int, a.threads.split(','))
+                for c in map(int, a.compile.split(',')) for p in pcs for k in pbs if p or not k]
     steps, times = {}, {v: [] for v in variants}
     for v in variants:
-        b, t, c, p = v
+        b, t, c, p, k = v
         torch.set_num_threads(t)
         t0 = time.perf_counter()
-        steps[v] = Step(replace(mcfg, pixel_conv=p), b, bool(c), a.device)
+        steps[v] = Step(replace(mcfg, pixel_conv=p, pixel_blocks=k), b, bool(c), a.device)
         steps[v](); steps[v]()  # warm-up (and compilation)
-        print(f'  batch {b:3d} threads {t} compile {c} pixel_conv {p}: warm-up {time.perf_counter() - t0:6.1f} s', flush=True)
+        print(f'  batch {b:3d} threads {t} compile {c} pixel_conv {p} pixel_blocks {k}: warm-up {time.perf_counter() - t0:6.1f} s', flush=True)
     for _ in range(a.repeats):
         for v in variants:
             torch.set_num_threads(v[1])
             t0 = time.perf_counter(); steps[v](); times[v].append(time.perf_counter() - t0)
     base = variants[0]
     base_vps = base[0] / statistics.median(times[base])
-    print(f'\n| batch | threads | compile | pixel_conv | step (median) | videos/s | videos/s vs first row |')
-    print('|---|---|---|---|---|---|---|')
+    print(f'\n| batch | threads | compile | pixel_conv | pixel_blocks | step (median) | videos/s | videos/s vs first row |')
+    print('|---|---|---|---|---|---|---|---|')
     for v in variants:
         m = statistics.median(times[v])
-        print(f'| {v[0]} | {v[1]} | {"yes" if v[2] else "no"} | {v[3]} | {m * 1000:.0f} ms | {v[0] / m:.1f} | {v[0] / m / base_vps:.2f}x |')
+        print(f'| {v[0]} | {v[1]} | {"yes" if v[2] else "no"} | {v[3]} | {v[4]} | {m * 1000:.0f} ms | {v[0] / m:.1f} | {v[0] / m / base_vps:.2f}x |')
 
 
 if __name__ == '__main__':

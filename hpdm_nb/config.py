@@ -105,6 +105,7 @@ class HPDMConfig:
     # the RIN backbone
     tokenizer: tuple = (1, 4, 4)  # pixels per interface token
     pixel_conv: int = 0  # width of 3x3x3 pixel convolutions beside the tokenizer and detokenizer (0: none, the paper; nbs/03b)
+    pixel_blocks: int = 0  # residual pixel blocks on each side's convolution features (0: none, the paper; nbs/03b)
     dim: int = 1024  # interface (tokenization) width
     dim_latent: int = 256  # latent width
     n_latents: int = 768  # latent tokens per level
@@ -149,6 +150,9 @@ class HPDMConfig:
         for k in ('dim', 'dim_latent', 'dim_head', 'n_latents', 'n_blocks', 'n_compute', 'n_freqs', 'channels'):
             if getattr(self, k) < 1: raise ConfigError(f'{self.name}: {k} must be at least 1, got {getattr(self, k)}')
         if self.pixel_conv < 0: raise ConfigError(f'{self.name}: pixel_conv must be 0 (none) or a width, got {self.pixel_conv}')
+        if self.pixel_blocks < 0 or (self.pixel_blocks and not self.pixel_conv):
+            raise ConfigError(f'{self.name}: pixel_blocks={self.pixel_blocks} needs pixel_blocks >= 0 and, when above 0, '
+                              f'a pixel_conv width for the blocks (pixel_conv=16, for example)')
         if self.n_classes < 0: raise ConfigError(f'{self.name}: n_classes must be 0 (no classes) or more, got {self.n_classes}')
         if self.mlp_mult <= 0: raise ConfigError(f'{self.name}: mlp_mult must be positive, got {self.mlp_mult}')
         lpb = self.levels_per_block

@@ -47,10 +47,11 @@ class HPDM(nn.Module):
         cfg = get_config(cfg, **overrides)
         self.cfg = cfg
         C = cfg.channels
-        self.tokenizer = Tokenizer(cfg.dim, cfg.tokenizer, C * (2 if cfg.fusion == 'shallow' else 1), cfg.n_freqs,
-                                   cfg.pos_gain, cfg.n_levels, cfg.pixel_conv)
         adaln = cfg.dim_latent if cfg.interface_cond == 'adaln' else None  # width of the conditioning vector, if used
-        self.detokenizer = Detokenizer(cfg.dim, cfg.tokenizer, C, dim_cond=adaln, pixel_conv=cfg.pixel_conv)
+        self.tokenizer = Tokenizer(cfg.dim, cfg.tokenizer, C * (2 if cfg.fusion == 'shallow' else 1), cfg.n_freqs,
+                                   cfg.pos_gain, cfg.n_levels, cfg.pixel_conv, cfg.pixel_blocks, adaln)
+        self.detokenizer = Detokenizer(cfg.dim, cfg.tokenizer, C, dim_cond=adaln, pixel_conv=cfg.pixel_conv,
+                                       pixel_blocks=cfg.pixel_blocks)
         self.latents = nn.Parameter(torch.randn(cfg.n_latents, cfg.dim_latent) * 0.02)
         self.cond = Conditioning(cfg.dim_latent, cfg.n_classes, cfg.dim_text)
         self.self_cond = LatentSelfCond(cfg.dim_latent, cfg.mlp_mult)
@@ -84,7 +85,7 @@ class HPDM(nn.Module):
 
 # %% ../nbs/05_model.ipynb #b66446f8
 @patch
-def _tokens(self: HPDM, xs, coords, levels, context, all_coords) -> dict:
+def _tokens(self: HPDM, xs, coords, levels, context, all_coords, cv) -> dict:
     "Interface tokens `B,N,dim` of every computed level, keyed by level."
     cfg, x = self.cfg, {}
     for i, l in enumerate(levels):
@@ -95,7 +96,7 @@ def _tokens(self: HPDM, xs, coords, levels, context, all_coords) -> dict:
                 prev_in = xs[i - 1] if i > 0 else context.inputs[l - 1]
                 prev = shallow_context(prev_in, all_coords[l], all_coords[l - 1])
             inp = torch.cat([inp, prev], 1)
-        x[l] = self.tokenizer(inp, coords[i], l)
+        x[l] = self.tokenizer(inp, coords[i], l, cv.get(l) if self.cfg.pixel_blocks else None)
     return x
 
 
@@ -161,8 +162,8 @@ def backbone(self: HPDM,
     all_coords = (context.coords if context is not None else []) + coords
     if cfg.dim_text and text is None: raise ValueError(f'{cfg.name} is a text model: pass text embeddings')
     tt = self.cond.text_tokens(text) if text is not None else None
-    x = self._tokens(xs, coords, levels, context, all_coords)
     z, cv = self._latents(B, levels, c_noise, labels, z_prev, xs[0].dtype)
+    x = self._tokens(xs, coords, levels, context, all_coords, cv)
     acts = self._run_blocks(x, z, cv, levels, first, all_coords, context, tt, text_mask, keep_context)
     out = [self.detokenizer(x[l], cfg.patch, cv.get(l)) for l in levels]
     lat = [z[l][:, :cfg.n_latents] for l in levels]

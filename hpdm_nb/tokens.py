@@ -16,7 +16,7 @@ from .patches import PatchCoords, grid_coords
 from .rin import Modulation, modulate
 
 # %% auto #0
-__all__ = ['fourier_features', 'patchify', 'unpatchify', 'Tokenizer', 'Detokenizer']
+__all__ = ['fourier_features', 'patchify', 'unpatchify', 'Tokenizer', 'Detokenizer', 'PixelBlock']
 
 # %% ../nbs/03b_tokens.ipynb #f2400059
 def fourier_features(u: torch.Tensor,  # coordinates `..., d` in [0, 1]
@@ -58,10 +58,14 @@ class Tokenizer(nn.Module):
                  pos_gain: float | Sequence[float] = 1.0,  # initial gain of the position embedding, or one per level
                  n_levels: int = 1,  # pyramid levels (each has its own learnable position gain)
                  pixel_conv: int = 0,  # width of a 3x3x3 pixel convolution whose features join the pixels (0: none, the paper)
+                 pixel_blocks: int = 0,  # residual `PixelBlock`s after that convolution (needs pixel_conv)
+                 dim_cond: int | None = None,  # width of a conditioning vector for the pixel blocks (None: unconditioned)
                 ):
         super().__init__()
+        if pixel_blocks and not pixel_conv: raise ValueError(f'pixel_blocks={pixel_blocks} needs a pixel_conv width')
         self.tok, self.channels, self.n_freqs = tuple(tokenizer), channels, n_freqs
         self.stem = nn.Conv3d(channels, pixel_conv, 3, padding=1) if pixel_conv else None
+        self.blocks = nn.ModuleList([PixelBlock(pixel_conv, dim_cond) for _ in range(pixel_blocks)])
         self.proj = nn.Linear((channels + pixel_conv) * math.prod(self.tok), dim)
         self.pos = nn.Linear(6 * (2 * n_freqs + 1), dim)
         gains = [float(g) for g in pos_gain] if isinstance(pos_gain, (tuple, list)) else [float(pos_gain)] * n_levels
@@ -83,6 +87,7 @@ class Tokenizer(nn.Module):
     def forward(self, x: torch.Tensor,  # patches `B,C,T,H,W`
                 coords: PatchCoords,  # where each patch lies in the whole video
                 level: int = 0,  # the pyramid level of the patches (picks the position gain)
+                cond: torch.Tensor | None = None,  # `B,dim_cond` conditioning vector of the pixel blocks, if they have one
                ) -> torch.Tensor:
         "Interface tokens `B,N,dim` in (t, h, w) raster order."
         if x.ndim != 5 or x.shape[1] != self.channels:
@@ -90,7 +95,10 @@ class Tokenizer(nn.Module):
         if not 0 <= level < len(self.pos_scale):
             raise ValueError(f'level {level} asked for, but the tokenizer has {len(self.pos_scale)} levels')
         pos = self.positions(coords.to(device=x.device, dtype=x.dtype), self.grid(x.shape[2:]))
-        if self.stem is not None: x = torch.cat([x, F.gelu(self.stem(x))], 1)  # each token also sees its neighbours' edges
+        if self.stem is not None:  # each token also sees its neighbours' edges (and, with pixel blocks, farther)
+            f = self.stem(x)
+            for blk in self.blocks: f = blk(f, cond)
+            x = torch.cat([x, F.gelu(f)], 1)
         return self.norm(self.proj(patchify(x, self.tok)) + self.pos_scale[level].to(x.dtype) * self.pos(pos))
 
 # %% ../nbs/03b_tokens.ipynb #1d3914fb
@@ -98,9 +106,12 @@ class Detokenizer(nn.Module):
     "Interface tokens back to patch pixels: LayerNorm (adaLN-modulated with `dim_cond`), a zero-initialised linear map, unfolding."
     def __init__(self, dim: int, tokenizer: Sequence[int] = (1, 4, 4), channels: int = 3,
                  dim_cond: int | None = None,  # width of a conditioning vector that shifts and scales the norm
-                 pixel_conv: int = 0):  # width of pixel features mixed across token borders by a 3x3x3 convolution (0: none)
+                 pixel_conv: int = 0,  # width of pixel features mixed across token borders by a 3x3x3 convolution (0: none)
+                 pixel_blocks: int = 0):  # residual `PixelBlock`s on those features before the convolution (needs pixel_conv)
         super().__init__()
+        if pixel_blocks and not pixel_conv: raise ValueError(f'pixel_blocks={pixel_blocks} needs a pixel_conv width')
         self.tok, self.channels = tuple(tokenizer), channels
+        self.blocks = nn.ModuleList([PixelBlock(pixel_conv, dim_cond) for _ in range(pixel_blocks)])
         self.norm = nn.LayerNorm(dim)
         self.proj = nn.Linear(dim, channels * math.prod(self.tok))
         nn.init.zeros_(self.proj.weight); nn.init.zeros_(self.proj.bias)
@@ -121,4 +132,30 @@ class Detokenizer(nn.Module):
             h = modulate(h, shift, scale)
         out = unpatchify(self.proj(h), shape, self.tok)
         if self.head is None: return out
-        return out + self.head(F.gelu(unpatchify(self.feat(h), shape, self.tok)))  # pixels near a border see both tokens
+        f = unpatchify(self.feat(h), shape, self.tok)
+        for blk in self.blocks: f = blk(f, cond)
+        return out + self.head(F.gelu(f))  # pixels near a border see both tokens
+
+# %% ../nbs/03b_tokens.ipynb #3b6a6747
+class PixelBlock(nn.Module):
+    "Residual pair of 3x3x3 convolutions on pixel features, each after a per-pixel norm; the conditioning vector modulates the second."
+    def __init__(self, width: int,  # feature maps in and out
+                 dim_cond: int | None = None):  # width of the conditioning vector (None: unconditioned)
+        super().__init__()
+        self.norm1, self.norm2 = nn.LayerNorm(width), nn.LayerNorm(width)
+        self.conv1 = nn.Conv3d(width, width, 3, padding=1)
+        self.conv2 = nn.Conv3d(width, width, 3, padding=1)
+        nn.init.zeros_(self.conv2.weight); nn.init.zeros_(self.conv2.bias)  # a fresh block is the identity
+        self.mod = None if dim_cond is None else Modulation(dim_cond, width, 2)
+
+    def forward(self, f: torch.Tensor,  # pixel features `B,width,T,H,W`
+                cond: torch.Tensor | None = None,  # `B,dim_cond` (only if built with dim_cond)
+               ) -> torch.Tensor:
+        if (cond is None) != (self.mod is None):
+            raise ValueError('a conditioning vector must be given exactly when the pixel block was built with dim_cond')
+        h = self.norm1(f.movedim(1, -1)).movedim(-1, 1)  # channels last for the norm: every pixel on its own
+        h = self.norm2(self.conv1(F.silu(h)).movedim(1, -1))
+        if cond is not None:
+            shift, scale = self.mod(cond)  # `B,1,width` each
+            h = modulate(h, shift[:, :, None, None], scale[:, :, None, None])
+        return f + self.conv2(F.silu(h.movedim(-1, 1)))
