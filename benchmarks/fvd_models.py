@@ -9,7 +9,6 @@ With --card, the pretrained model's result is written into its model card (card.
 Results go to benchmarks/fvd_models.json (one entry per model).
 """
 import argparse, json, time
-from dataclasses import asdict
 from pathlib import Path
 
 import torch

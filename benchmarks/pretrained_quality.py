@@ -114,7 +114,7 @@ def main():
                     'more than one 8-bit grey level, so they are stored in float32.'), *a.note, '\n'.join(steps_table)]
         extra = dict(dest=a.dest) if a.dest else {}
         folder = publish_pretrained(run, a.publish, a.description, a.command, half=use_half, quality=q, notes=notes, **extra)
-        m = load_pretrained(a.publish) if not a.dest else None
+        if not a.dest: load_pretrained(a.publish)  # the published folder loads as users will load it
         import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
         from hpdm_nb.cli import level_sheet
         from hpdm_nb.shapes import SHAPE_KINDS

@@ -70,7 +70,7 @@ def main():
             t0 = time.perf_counter(); steps[v](); times[v].append(time.perf_counter() - t0)
     base = variants[0]
     base_vps = base[0] / statistics.median(times[base])
-    print(f'\n| batch | threads | compile | pixel_conv | pixel_blocks | step (median) | videos/s | videos/s vs first row |')
+    print('\n| batch | threads | compile | pixel_conv | pixel_blocks | step (median) | videos/s | videos/s vs first row |')
     print('|---|---|---|---|---|---|---|---|')
     for v in variants:
         m = statistics.median(times[v])

@@ -8,7 +8,6 @@ checked equal to the whole-file decoder's. Prints clips/s of each and their rati
 Usage: python benchmarks/video_decode.py [--rounds 3]
 """
 import argparse, tempfile, time
-from pathlib import Path
 
 import torch
 

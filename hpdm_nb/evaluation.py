@@ -9,11 +9,8 @@ from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
-import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
 
 from .shapes import MovingShapes

@@ -4,15 +4,15 @@
 
 # %% ../nbs/07b_pretrained.ipynb #db745498
 from __future__ import annotations
-import json, os, platform, time
+import json, os, platform
 from pathlib import Path
 
 import torch
 
-from .shapes import MovingShapes, SHAPE_KINDS
+from .shapes import MovingShapes
 from .config import HPDMConfig
 from .model import HPDM
-from .quality import evaluate_model
+
 
 # %% auto #0
 __all__ = ['WEIGHTS_DIR', 'PretrainedError', 'list_pretrained', 'model_card', 'load_pretrained', 'held_out_videos', 'hardware',

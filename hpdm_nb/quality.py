@@ -4,7 +4,7 @@
 
 # %% ../nbs/07a_quality.ipynb #9d60a3c1
 from __future__ import annotations
-import math, os, time
+import math, time
 
 import numpy as np
 import torch

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 from tqdm.auto import trange
 
-from .diffusion import append_dims, sample_sigmas, get_sigmas_karras
+from .diffusion import append_dims
 
 # %% auto #0
 __all__ = ['SAMPLERS', 'to_d', 'default_noise_sampler', 'sample_euler', 'sample_heun', 'generate', 'GaussianMixture',

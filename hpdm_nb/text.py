@@ -11,7 +11,6 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-import matplotlib.pyplot as plt
 
 from .shapes import COLOURS, SHAPE_KINDS
 from .video import check_video

@@ -5,7 +5,7 @@
 # %% ../nbs/07_train.ipynb #e3390051
 from __future__ import annotations
 import json, time
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -13,7 +13,7 @@ import torch.distributed as dist
 import matplotlib.pyplot as plt
 
 from .config import HPDMConfig, ConfigError
-from .runconfig import TrainConfig, resolve_config
+from .runconfig import TrainConfig
 from .step import make_optimizer, train_step
 from .checkpoints import (CheckpointError, load_checkpoint, setup_distributed, prepare_model, grad_sync,
                                  save_checkpoint, save_snapshot, restore_checkpoint, ema_model)

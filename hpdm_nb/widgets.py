@@ -5,7 +5,6 @@
 # %% ../nbs/10b_widgets.ipynb #37edd453
 from __future__ import annotations
 import io
-from typing import Sequence
 
 import numpy as np
 import torch
