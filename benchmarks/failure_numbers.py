@@ -16,9 +16,8 @@ import torch
 from hpdm_nb.pretrained import load_pretrained, held_out_videos, model_card
 from hpdm_nb.patches import level_video
 from hpdm_nb.sampling import sample_pyramid
-from hpdm_nb.propagation import PERTURBATIONS, propagation, dead_rate, dead_rate_by_sigma
+from hpdm_nb.propagation import PERTURBATIONS, propagation, dead_rate, dead_rate_by_sigma, predictions_by_sigma
 from hpdm_nb.quality import token_border_stats, border_summary
-from hpdm_nb.tiled import TiledDenoiser
 from hpdm_nb.shapes import object_stats
 
 
@@ -30,15 +29,9 @@ def grid(videos, data, tokenizer) -> str:
 
 def grid_by_sigma(model, held, labels, sigmas, level) -> list[str]:
     "One denoising step of noisy held-out data at `level`, the data's own coarser levels as context: its token grid."
-    pyr = model.cfg.pyramid
-    data = level_video(held, pyr, level)
-    den = TiledDenoiser(model, level, [level_video(held, pyr, k) for k in range(level)], labels)
-    s_in, g = model.level_sigma_in(level), torch.Generator().manual_seed(0)
-    out = []
-    for s in sigmas:  # s in data units, as in dead_rate_by_sigma
-        y = data / s_in + (s / s_in) * torch.randn(data.shape, generator=g)
-        out.append(grid(den(y, torch.full((len(y),), s / s_in)) * s_in, data, model.cfg.tokenizer))
-    return out
+    data = level_video(held, model.cfg.pyramid, level)
+    preds = predictions_by_sigma(model, held, labels, sigmas, level)
+    return [grid(preds[s], data, model.cfg.tokenizer) for s in sigmas]
 
 
 def main():

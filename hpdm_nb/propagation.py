@@ -16,7 +16,7 @@ from .patches import Pyramid, level_video
 
 # %% auto #0
 __all__ = ['PERTURBATIONS', 'perturb', 'to_level', 'propagation', 'plot_propagation', 'dead_blocks', 'dead_rate',
-           'dead_rate_by_sigma']
+           'predictions_by_sigma', 'dead_rate_by_sigma']
 
 # %% ../nbs/10a_propagation.ipynb #261aa09d
 PERTURBATIONS = ('shift', 'colour', 'noise', 'remove')
@@ -110,17 +110,26 @@ def dead_rate(videos: torch.Tensor, tokenizer: Sequence[int], thresh: float = 0.
     return dead_blocks(videos, tokenizer, thresh)[0].flatten(1).float().mean(1)
 
 # %% ../nbs/10a_propagation.ipynb #80919a7f
-def dead_rate_by_sigma(model, videos: torch.Tensor,  # data videos at the target resolution, `B,C,*R`, in [-1, 1]
-                       labels: torch.Tensor | None, sigmas: Sequence[float], thresh: float = 0.5, seed: int = 0) -> dict:
-    "Dead-block rate of the finest level's denoised prediction of noisy data, with the data's own coarser levels as context."
+def predictions_by_sigma(model, videos: torch.Tensor,  # data videos at the target resolution, `B,C,*R`, in [-1, 1]
+                         labels: torch.Tensor | None, sigmas: Sequence[float],  # noise levels in pixel units
+                         level: int | None = None,  # the level to denoise (None: the finest)
+                         seed: int = 0) -> dict:
+    "One denoising step of noisy data at `level` per noise level, with the data's own coarser levels as context (pixel units)."
     from hpdm_nb.tiled import TiledDenoiser
-    pyr, L = model.cfg.pyramid, model.cfg.n_levels
-    finished = [level_video(videos, pyr, k) for k in range(L - 1)]
-    den = TiledDenoiser(model, L - 1, finished, labels)
-    x, s_in = videos / model.level_sigma_in(L - 1), model.level_sigma_in(L - 1)
+    pyr = model.cfg.pyramid
+    level = model.cfg.n_levels - 1 if level is None else level
+    den = TiledDenoiser(model, level, [level_video(videos, pyr, k) for k in range(level)], labels)
+    s_in = model.level_sigma_in(level)
+    x = level_video(videos, pyr, level) / s_in
     g, out = torch.Generator().manual_seed(seed), {}
     for s in sigmas:  # s in data units: the noise a pixel sees
         y = x + (s / s_in) * torch.randn(x.shape, generator=g)
-        d = den(y, torch.full((len(x),), s / s_in)) * s_in
-        out[s] = float(dead_rate(d, model.cfg.tokenizer, thresh).mean())
+        out[s] = den(y, torch.full((len(x),), s / s_in)) * s_in
     return out
+
+
+def dead_rate_by_sigma(model, videos: torch.Tensor, labels: torch.Tensor | None, sigmas: Sequence[float],
+                       thresh: float = 0.5, seed: int = 0) -> dict:
+    "Dead-block rate of the finest level's denoised prediction of noisy data, with the data's own coarser levels as context."
+    preds = predictions_by_sigma(model, videos, labels, sigmas, seed=seed)
+    return {s: float(dead_rate(d, model.cfg.tokenizer, thresh).mean()) for s, d in preds.items()}
