@@ -19,7 +19,7 @@ from .step import make_ema
 # %% auto #0
 __all__ = ['atomic_write', 'atomic_save', 'CheckpointError', 'clean_state_dict', 'load_checkpoint', 'DistInfo',
            'setup_distributed', 'prepare_model', 'grad_sync', 'save_checkpoint', 'save_snapshot', 'restore_checkpoint',
-           'ema_model', 'export_ema', 'weights_path', 'load_model', 'read_weights', 'init_weights']
+           'ema_model', 'export_ema', 'weights_file', 'load_model', 'read_weights', 'init_weights']
 
 # %% ../nbs/06c_checkpoints.ipynb #eaa9ced4
 def atomic_write(path, data: bytes | str | typing.Callable) -> Path:
@@ -221,37 +221,38 @@ def export_ema(run, dest) -> Path:
     return dest
 
 
-def weights_path(source) -> Path:
-    "Where `source` keeps its weights: `pretrained:NAME` becomes the package's folder; anything else must exist."
+def weights_file(source) -> tuple[Path, str]:
+    "The file holding `source`'s weights and its kind: 'snapshot' (a .safetensors file), 'export' (a folder's model.safetensors) or 'checkpoint'."
     s = str(source)
     if s.startswith('pretrained:'):
         from hpdm_nb.pretrained import _folder
-        return _folder(s.split(':', 1)[1])
-    if not Path(s).exists():
+        path = _folder(s.split(':', 1)[1])
+    elif not Path(s).exists():
         raise FileNotFoundError(f'{s!r} does not exist; give a run folder, a checkpoint, an export folder '
                                 '(model.safetensors), a snapshot (RUN/snapshots/step_N.safetensors) or pretrained:NAME')
-    return Path(s)
+    else: path = Path(s)
+    if path.suffix == '.safetensors' and path.is_file(): return path, 'snapshot'
+    if (path / 'model.safetensors').is_file(): return path / 'model.safetensors', 'export'
+    return (path / 'ckpt.pt' if path.is_dir() else path), 'checkpoint'
 
 
 def load_model(path, device='cpu') -> tuple[HPDM, dict]:
     "A model ready to sample (EMA weights) and its saved config, from an export folder, `pretrained:NAME`, a run folder, a checkpoint or a snapshot."
     from safetensors.torch import load_file
-    path = weights_path(path)
-    if path.suffix == '.safetensors':  # a snapshot: RUN/snapshots/step_N.safetensors, its config in RUN/config.json
+    path, kind = weights_file(path)
+    if kind == 'snapshot':  # RUN/snapshots/step_N.safetensors, its config in RUN/config.json
         cfg_file = path.parent.parent / 'config.json'
         if not cfg_file.is_file():
             raise ConfigError(f'{path} looks like a snapshot, but {cfg_file} is missing: a snapshot is read with the '
                               'config.json of the run folder it was saved in (RUN/snapshots/step_N.safetensors)')
         info, step = json.loads(cfg_file.read_text()), path.stem.split('_')[-1]
-        info['step'], weights = int(step) if step.isdigit() else None, path
-    elif (path / 'model.safetensors').exists():
-        info, weights = json.loads((path / 'config.json').read_text()), path / 'model.safetensors'
-    else: weights = None
-    if weights is not None:
+        info['step'] = int(step) if step.isdigit() else None
+    elif kind == 'export': info = json.loads((path.parent / 'config.json').read_text())
+    if kind != 'checkpoint':
         model = HPDM(HPDMConfig.from_dict(info['model']))
-        model.load_state_dict(load_file(str(weights)))
+        model.load_state_dict(load_file(str(path)))
         return model.to(device).eval(), info
-    ck = load_checkpoint(path / 'ckpt.pt' if path.is_dir() else path)
+    ck = load_checkpoint(path)
     model = HPDM(HPDMConfig.from_dict(ck['config']['model']))
     model.load_state_dict(clean_state_dict(ck['ema']))
     return model.to(device).eval(), dict(model=ck['config']['model'], train=ck['config']['train'], step=ck['step'])
@@ -260,10 +261,8 @@ def load_model(path, device='cpu') -> tuple[HPDM, dict]:
 def read_weights(source) -> dict:
     "EMA weights (a state dict) from a run folder, a checkpoint, an export folder, a snapshot, or `pretrained:NAME`."
     from safetensors.torch import load_file
-    path = weights_path(source)
-    if path.suffix == '.safetensors' and path.is_file(): return load_file(str(path))
-    if (path / 'model.safetensors').is_file(): return load_file(str(path / 'model.safetensors'))
-    return clean_state_dict(load_checkpoint(path / 'ckpt.pt' if path.is_dir() else path)['ema'])
+    path, kind = weights_file(source)
+    return clean_state_dict(load_checkpoint(path)['ema']) if kind == 'checkpoint' else load_file(str(path))
 
 
 def init_weights(model: nn.Module, source, zero_new: bool = True) -> dict:
