@@ -171,5 +171,5 @@ def frame_sheet(videos,  # a batch `B,C,T,H,W`, a list of videos, or a dict {row
             if r == len(frames) - 1: ax.set_xlabel(f'frame {t}', fontsize=8)
         if row_titles is not None: axes[r, 0].set_ylabel(row_titles[r], fontsize=7, rotation=0, ha='right', va='center')
     if title: fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()) if title else None)  # keep the title's strip free
     return fig
