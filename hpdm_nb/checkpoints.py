@@ -18,8 +18,9 @@ from .step import make_ema
 
 # %% auto #0
 __all__ = ['atomic_write', 'atomic_save', 'CheckpointError', 'clean_state_dict', 'load_checkpoint', 'DistInfo',
-           'setup_distributed', 'prepare_model', 'grad_sync', 'save_checkpoint', 'save_snapshot', 'restore_checkpoint',
-           'ema_model', 'export_ema', 'weights_file', 'load_model', 'read_weights', 'init_weights']
+           'setup_distributed', 'freeze_except', 'prepare_model', 'grad_sync', 'save_checkpoint', 'save_snapshot',
+           'restore_checkpoint', 'ema_model', 'export_ema', 'weights_file', 'load_model', 'read_weights',
+           'init_weights']
 
 # %% ../nbs/06c_checkpoints.ipynb #eaa9ced4
 def atomic_write(path, data: bytes | str | typing.Callable) -> Path:
@@ -117,6 +118,22 @@ def setup_distributed(device: str = 'auto') -> DistInfo:
         dist.init_process_group('nccl' if cuda else 'gloo', device_id=dev if cuda else None)
     return DistInfo(rank, world, local, dev)
 
+# %% ../nbs/06c_checkpoints.ipynb #67292663
+def freeze_except(model: nn.Module, train_only: str = '') -> list[str]:
+    "Freeze every parameter whose name starts with none of the comma-separated prefixes of `train_only` ('': train all); the trained names."
+    names = [n for n, _ in model.named_parameters()]
+    prefixes = [s.strip() for s in train_only.split(',') if s.strip()]
+    if not prefixes: return names
+    def hit(n, p): return n == p or n.startswith(p + '.')
+    unused = [p for p in prefixes if not any(hit(n, p) for n in names)]
+    if unused:
+        parts = sorted({n.split('.')[0] for n in names})
+        raise ConfigError(f'train_only={train_only}: {", ".join(unused)} names no parameter of this model; its parts are '
+                          f'{", ".join(parts)} (use a prefix such as unet or blocks.0)')
+    keep = [n for n in names if any(hit(n, p) for p in prefixes)]
+    for n, prm in model.named_parameters(): prm.requires_grad_(n in keep)
+    return keep
+
 # %% ../nbs/06c_checkpoints.ipynb #9fc448d4
 def _shard(module: HPDM, mesh):
     from torch.distributed.fsdp import fully_shard
@@ -129,11 +146,13 @@ def prepare_model(mcfg: HPDMConfig, info: DistInfo,
                   parallel: str = 'ddp',  # with several processes: 'ddp' or 'fsdp'
                   compile: bool = False,  # torch.compile the wrapped model
                   init_from: str = '',  # start from these weights (`init_weights`)
+                  train_only: str = '',  # train only these parts, comma-separated name prefixes (`freeze_except`)
                  ):
     "The model (seeded, or from `init_from`), its EMA, and the model as wrapped for DDP/FSDP/compile; and init's report."
     torch.manual_seed(seed)  # the same initial weights in every process
     model = HPDM(mcfg).to(info.device)
     report = init_weights(model, init_from) if init_from else None  # before the EMA copies the model
+    freeze_except(model, train_only)  # before DDP, which registers only the parameters that train
     ema = make_ema(model, ema_half_life)
     if info.world > 1 and parallel == 'fsdp':
         from torch.distributed.device_mesh import init_device_mesh

@@ -12,6 +12,8 @@ import torch.nn as nn
 from fastcore.basics import patch
 
 from .patches import Pyramid
+from .unet import unet_problem
+from .tokens import pixel_blocks_problem
 
 # %% auto #0
 __all__ = ['NULL_LABEL', 'FUSIONS', 'INTERFACE_CONDS', 'PER_LEVEL_KEYS', 'CONFIGS', 'drop_labels', 'Conditioning',
@@ -106,6 +108,7 @@ class HPDMConfig:
     tokenizer: tuple = (1, 4, 4)  # pixels per interface token
     pixel_conv: int = 0  # width of 3x3x3 pixel convolutions beside the tokenizer and detokenizer (0: none, the paper; nbs/03b)
     pixel_blocks: int = 0  # residual pixel blocks on each side's convolution features (0: none, the paper; nbs/03b)
+    level0_unet: tuple = ()  # widths of a 3D U-Net beside the transformer at level 0 (empty: none, the paper; nbs/03c)
     dim: int = 1024  # interface (tokenization) width
     dim_latent: int = 256  # latent width
     n_latents: int = 768  # latent tokens per level
@@ -150,9 +153,13 @@ class HPDMConfig:
         for k in ('dim', 'dim_latent', 'dim_head', 'n_latents', 'n_blocks', 'n_compute', 'n_freqs', 'channels'):
             if getattr(self, k) < 1: raise ConfigError(f'{self.name}: {k} must be at least 1, got {getattr(self, k)}')
         if self.pixel_conv < 0: raise ConfigError(f'{self.name}: pixel_conv must be 0 (none) or a width, got {self.pixel_conv}')
-        if self.pixel_blocks < 0 or (self.pixel_blocks and not self.pixel_conv):
-            raise ConfigError(f'{self.name}: pixel_blocks={self.pixel_blocks} needs pixel_blocks >= 0 and, when above 0, '
-                              f'a pixel_conv width for the blocks (pixel_conv=16, for example)')
+        if msg := pixel_blocks_problem(self.pixel_blocks, self.pixel_conv): raise ConfigError(f'{self.name}: {msg}')
+        set_('level0_unet', tuple(int(v) for v in self.level0_unet))
+        if self.level0_unet:
+            if msg := unet_problem(self.level0_unet, self.patch): raise ConfigError(f'{self.name}: {msg}')
+            if self.interface_cond != 'adaln':
+                raise ConfigError(f"{self.name}: level0_unet reads the noise level and class from adaLN's conditioning "
+                                  f"vector, so it needs interface_cond='adaln' (got {self.interface_cond!r})")
         if self.n_classes < 0: raise ConfigError(f'{self.name}: n_classes must be 0 (no classes) or more, got {self.n_classes}')
         if self.mlp_mult <= 0: raise ConfigError(f'{self.name}: mlp_mult must be positive, got {self.mlp_mult}')
         lpb = self.levels_per_block

@@ -17,6 +17,7 @@ from .rin import RINBlock, LatentSelfCond
 from .tokens import Tokenizer, Detokenizer
 from .config import Conditioning, HPDMConfig, get_config
 from .fusion import ContextFusion, shallow_context
+from .unet import Level0UNet
 
 # %% auto #0
 __all__ = ['LevelContext', 'ModelOutput', 'HPDM', 'param_breakdown']
@@ -61,6 +62,7 @@ class HPDM(nn.Module):
         deep = cfg.fusion == 'deep'  # one fusion projection per block that sees more than one level
         self.fusions = nn.ModuleList([ContextFusion(cfg.dim, cfg.fusion_coords, cfg.fusion_init) if deep and n > 1
                                       else nn.Identity() for n in cfg.levels_per_block])
+        self.unet = Level0UNet(C, cfg.level0_unet, adaln) if cfg.level0_unet else None  # level 0 only (nbs/03c)
 
     def level_sigma_in(self, level: int) -> float: return self.cfg.level_sigma_in(level)
 
@@ -111,6 +113,14 @@ def _latents(self: HPDM, B, levels, c_noise, labels, z_prev, dtype) -> tuple[dic
         if self.cfg.interface_cond == 'adaln': cv[l] = ct.sum(1)  # the conditioning vector of adaLN: noise + class
         z[l] = torch.cat([self.self_cond(z0, zp), ct], 1)
     return z, cv
+
+
+@patch
+def _unet_cond(self: HPDM, cv0, tt, text_mask) -> torch.Tensor:
+    "Level 0's conditioning vector for its U-Net: adaLN's (noise + class), plus the mean caption token of text models."
+    if tt is None: return cv0
+    m = torch.ones(tt.shape[:2], device=tt.device, dtype=tt.dtype) if text_mask is None else text_mask.to(tt.dtype)
+    return cv0 + (tt * m[..., None]).sum(1) / m.sum(1, keepdim=True).clamp(min=1)
 
 # %% ../nbs/05_model.ipynb #0e0c54b4
 @patch
@@ -166,6 +176,8 @@ def backbone(self: HPDM,
     x = self._tokens(xs, coords, levels, context, all_coords, cv)
     acts = self._run_blocks(x, z, cv, levels, first, all_coords, context, tt, text_mask, keep_context)
     out = [self.detokenizer(x[l], cfg.patch, cv.get(l)) for l in levels]
+    if self.unet is not None and first == 0:  # level 0's convolutional path joins its output (nbs/03c)
+        out[0] = out[0] + self.unet(xs[0], self._unet_cond(cv[0], tt, text_mask))
     lat = [z[l][:, :cfg.n_latents] for l in levels]
     if not keep_context: return out, lat, None
     def join(b):  # the context it was given, then the levels computed now
@@ -233,6 +245,7 @@ def param_breakdown(model: HPDM) -> dict:
         if blk.text is not None: add('text read', blk.text)
         if blk.write_mod is not None: add('interface modulation (adaLN)', blk.write_mod)
     add('context fusion', model.fusions)
+    if model.unet is not None: add('level-0 U-Net (nbs/03c)', model.unet)
     for k in ('tokenizer', 'detokenizer', 'cond', 'self_cond'): add(k, getattr(model, k))
     out['latent init'] = model.latents.numel()
     return out

@@ -47,6 +47,7 @@ class TrainConfig:
     text_encoder: str = 'minilm'  # text models (dim_text): 'minilm' (ships offline) or a local folder (a T5 encoder)
     image_ratio: float = 0.0  # joint image-video training: this share of a batch are still videos (one frame repeated)
     init_from: str = ''  # start from trained weights: a run folder, checkpoint, export folder or pretrained:NAME
+    train_only: str = ''  # train only these parts (comma-separated parameter-name prefixes, e.g. 'unet'); '': all (nbs/06c)
     workers: int = -1  # data-loading processes per training process (-1: auto, 0 for in-memory data; nbs/07c)
 
     def __post_init__(self):

@@ -16,7 +16,7 @@ from .patches import PatchCoords, grid_coords
 from .rin import Modulation, modulate
 
 # %% auto #0
-__all__ = ['fourier_features', 'patchify', 'unpatchify', 'Tokenizer', 'Detokenizer', 'PixelBlock']
+__all__ = ['fourier_features', 'patchify', 'unpatchify', 'pixel_blocks_problem', 'Tokenizer', 'Detokenizer', 'PixelBlock']
 
 # %% ../nbs/03b_tokens.ipynb #f2400059
 def fourier_features(u: torch.Tensor,  # coordinates `..., d` in [0, 1]
@@ -48,6 +48,14 @@ def unpatchify(tokens: torch.Tensor, shape: Sequence[int], tok: Sequence[int]) -
                      t=T // pt, h=H // ph, w=W // pw, pt=pt, ph=ph, pw=pw)
 
 # %% ../nbs/03b_tokens.ipynb #f6b5bcf5
+def pixel_blocks_problem(pixel_blocks: int, pixel_conv: int) -> str | None:
+    "What is wrong with `pixel_blocks` residual blocks on pixel features `pixel_conv` wide, or None."
+    if pixel_blocks < 0 or (pixel_blocks and not pixel_conv):
+        return (f'pixel_blocks={pixel_blocks} needs pixel_blocks >= 0 and, when above 0, a pixel_conv width for the blocks '
+                f'(pixel_conv=16, for example)')
+    return None
+
+
 class Tokenizer(nn.Module):
     "Patch pixels to interface tokens, with positions from the tokens' global coordinates and the patch scale."
     def __init__(self,
@@ -62,7 +70,7 @@ class Tokenizer(nn.Module):
                  dim_cond: int | None = None,  # width of a conditioning vector for the pixel blocks (None: unconditioned)
                 ):
         super().__init__()
-        if pixel_blocks and not pixel_conv: raise ValueError(f'pixel_blocks={pixel_blocks} needs a pixel_conv width')
+        if msg := pixel_blocks_problem(pixel_blocks, pixel_conv): raise ValueError(msg)
         self.tok, self.channels, self.n_freqs = tuple(tokenizer), channels, n_freqs
         self.stem = nn.Conv3d(channels, pixel_conv, 3, padding=1) if pixel_conv else None
         self.blocks = nn.ModuleList([PixelBlock(pixel_conv, dim_cond) for _ in range(pixel_blocks)])
@@ -94,6 +102,8 @@ class Tokenizer(nn.Module):
             raise ValueError(f'patches must be B,{self.channels},T,H,W; got shape {tuple(x.shape)}')
         if not 0 <= level < len(self.pos_scale):
             raise ValueError(f'level {level} asked for, but the tokenizer has {len(self.pos_scale)} levels')
+        if cond is not None and not (self.blocks and self.blocks[0].mod is not None):
+            raise ValueError('a conditioning vector was given, but the tokenizer has no pixel blocks built with dim_cond to read it')
         pos = self.positions(coords.to(device=x.device, dtype=x.dtype), self.grid(x.shape[2:]))
         if self.stem is not None:  # each token also sees its neighbours' edges (and, with pixel blocks, farther)
             f = self.stem(x)
@@ -109,7 +119,7 @@ class Detokenizer(nn.Module):
                  pixel_conv: int = 0,  # width of pixel features mixed across token borders by a 3x3x3 convolution (0: none)
                  pixel_blocks: int = 0):  # residual `PixelBlock`s on those features before the convolution (needs pixel_conv)
         super().__init__()
-        if pixel_blocks and not pixel_conv: raise ValueError(f'pixel_blocks={pixel_blocks} needs a pixel_conv width')
+        if msg := pixel_blocks_problem(pixel_blocks, pixel_conv): raise ValueError(msg)
         self.tok, self.channels = tuple(tokenizer), channels
         self.blocks = nn.ModuleList([PixelBlock(pixel_conv, dim_cond) for _ in range(pixel_blocks)])
         self.norm = nn.LayerNorm(dim)

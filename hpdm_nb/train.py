@@ -16,7 +16,8 @@ from .config import HPDMConfig, ConfigError
 from .runconfig import TrainConfig
 from .step import make_optimizer, train_step
 from .checkpoints import (CheckpointError, load_checkpoint, setup_distributed, prepare_model, grad_sync,
-                                 save_checkpoint, save_snapshot, restore_checkpoint, ema_model)
+                                 save_checkpoint, save_snapshot, restore_checkpoint, ema_model, freeze_except)
+from .model import HPDM
 
 # %% auto #0
 __all__ = ['MemoryDataset', 'make_dataset', 'text_encoder_for', 'read_metrics', 'plot_losses', 'train']
@@ -122,6 +123,9 @@ def _start(out: Path, mcfg: HPDMConfig, tcfg: TrainConfig, model, ema, opt, sche
         r = init_report
         print(f'init_from={tcfg.init_from}: {len(r["loaded"])} tensors loaded, {len(r["new"])} new '
               f'({len(r["zeroed"])} of them residual outputs set to zero), {len(r["dropped"])} not used')
+    if tcfg.train_only and info.main and progress:
+        n = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        print(f'train_only={tcfg.train_only}: training {n:,} of {sum(p.numel() for p in model.parameters()):,} parameters')
     if info.main:
         out.mkdir(parents=True, exist_ok=True)
         (out / 'config.json').write_text(json.dumps(dict(model=mcfg.to_dict(), train=asdict(tcfg)), indent=1))
@@ -142,10 +146,12 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
     out, ckpt_path = Path(tcfg.out), Path(tcfg.out) / 'ckpt.pt'
     if tcfg.batch_size % info.world:
         raise ConfigError(f'batch_size={tcfg.batch_size} cannot be split over {info.world} processes; use a multiple of {info.world}')
+    if tcfg.train_only:  # names checked on a shapes-only model, before the dataset is rendered
+        with torch.device('meta'): freeze_except(HPDM(mcfg), tcfg.train_only)
     ds = make_dataset(mcfg, tcfg, progress=progress and info.main, uint8=True)  # 4x less to move; converted on the device
     encoder = text_encoder_for(mcfg, tcfg, ds, info.device) if mcfg.dim_text else None
     model, wrapped, ema, init_report = prepare_model(mcfg, info, tcfg.seed, tcfg.ema_half_life, tcfg.parallel,
-                                                     tcfg.compile, tcfg.init_from)
+                                                     tcfg.compile, tcfg.init_from, tcfg.train_only)
     opt, sched = make_optimizer(model, tcfg.optimizer, tcfg.lr, tcfg.betas, tcfg.eps, tcfg.weight_decay, tcfg.warmup,
                                 tcfg.steps, tcfg.min_lr_ratio)
     step = _start(out, mcfg, tcfg, model, ema, opt, sched, info, init_report, progress)
