@@ -42,6 +42,7 @@ def component_modules(model: HPDM) -> list[tuple[str, torch.nn.Module]]:
         out += [('compute', m) for pair in blk.compute for m in pair]
         out += [('write', m) for m in blk.write]
         if blk.write_mod is not None: out.append(('write', blk.write_mod))
+    if model.unet is not None: out.append(('level-0 U-Net', model.unet))
     return out + [('detokenizer', model.detokenizer)]
 
 
