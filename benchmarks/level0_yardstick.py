@@ -44,6 +44,7 @@ from hpdm_nb.runconfig import resolve_config
 from hpdm_nb.step import warmup_cosine, make_ema
 from hpdm_nb.quality import KindJudge
 from hpdm_nb.model import HPDM
+from hpdm_nb.unet import Level0UNet
 from hpdm_nb.patches import PatchCoords, starts_to_coords
 
 
@@ -115,40 +116,15 @@ class RINLevel0(nn.Module):
         return self.hpdm.backbone([x], [c_noise.reshape(-1)], [co], labels)[0][0]
 
 
-class ResBlock(nn.Module):
-    "Two 3x3x3 convolutions with GroupNorm and SiLU; the noise/class vector is added between them."
-    def __init__(self, c_in, c_out, d):
-        super().__init__()
-        self.n1, self.c1 = nn.GroupNorm(8, c_in), nn.Conv3d(c_in, c_out, 3, padding=1)
-        self.n2, self.c2, self.emb = nn.GroupNorm(8, c_out), nn.Conv3d(c_out, c_out, 3, padding=1), nn.Linear(d, c_out)
-        self.skip = nn.Conv3d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
-
-    def forward(self, x, c):
-        h = self.c1(F.silu(self.n1(x))) + self.emb(c)[:, :, None, None, None]
-        return self.skip(x) + self.c2(F.silu(self.n2(h)))
-
-
 class UNet(nn.Module):
-    "A small 3D convolutional U-Net (3 resolutions): the locality prior transformers lack, as a second reference."
+    "The library's level-0 U-Net (nbs/03c; widths 32, 64, 96, 3 resolutions) with its own noise/class vector, as a second reference."
     def __init__(self, n_classes, d=128, ch=(32, 64, 96)):
         super().__init__()
         self.cond = NoiseLabel(n_classes, d)
-        self.inp = nn.Conv3d(3, ch[0], 3, padding=1)
-        self.down = nn.ModuleList([ResBlock(ch[0], ch[0], d), ResBlock(ch[0], ch[1], d), ResBlock(ch[1], ch[2], d)])
-        self.mid = ResBlock(ch[2], ch[2], d)
-        self.up = nn.ModuleList([ResBlock(2 * ch[2], ch[1], d), ResBlock(2 * ch[1], ch[0], d), ResBlock(2 * ch[0], ch[0], d)])
-        self.out = nn.Conv3d(ch[0], 3, 3, padding=1)
-        nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
+        self.net = Level0UNet(3, ch, d)  # built in the order of the earlier hand-written copy: the same initial weights
 
     def forward(self, x, c_noise, labels):
-        c = F.silu(self.cond(c_noise, labels))
-        skips, h = [], self.inp(x)
-        for i, blk in enumerate(self.down):
-            h = blk(h if i == 0 else F.avg_pool3d(h, 2), c); skips.append(h)
-        h = self.mid(h, c)
-        for i, blk in enumerate(self.up):
-            h = blk(torch.cat([h if i == 0 else F.interpolate(h, scale_factor=2), skips.pop()], 1), c)
-        return self.out(F.silu(h))
+        return self.net(x, F.silu(self.cond(c_noise, labels)))
 
 
 def main():

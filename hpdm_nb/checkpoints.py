@@ -131,7 +131,8 @@ def freeze_except(model: nn.Module, train_only: str = '') -> list[str]:
         raise ConfigError(f'train_only={train_only}: {", ".join(unused)} names no parameter of this model; its parts are '
                           f'{", ".join(parts)} (use a prefix such as unet or blocks.0)')
     keep = [n for n in names if any(hit(n, p) for p in prefixes)]
-    for n, prm in model.named_parameters(): prm.requires_grad_(n in keep)
+    kept = set(keep)
+    for n, prm in model.named_parameters(): prm.requires_grad_(n in kept)
     return keep
 
 # %% ../nbs/06c_checkpoints.ipynb #9fc448d4

@@ -175,10 +175,12 @@ def backbone(self: HPDM,
     z, cv = self._latents(B, levels, c_noise, labels, z_prev, xs[0].dtype)
     x = self._tokens(xs, coords, levels, context, all_coords, cv)
     acts = self._run_blocks(x, z, cv, levels, first, all_coords, context, tt, text_mask, keep_context)
-    out = [self.detokenizer(x[l], cfg.patch, cv.get(l)) for l in levels]
-    if self.unet is not None and first == 0:  # level 0's convolutional path draws it, or joins the output (nbs/03c)
+    unet0 = self.unet is not None and first == 0  # level 0's convolutional path draws it, or joins the output (nbs/03c)
+    out = [None if unet0 and l == 0 and cfg.level0_unet_mode == 'replace' else self.detokenizer(x[l], cfg.patch, cv.get(l))
+           for l in levels]
+    if unet0:
         u = self.unet(xs[0], self._unet_cond(cv[0], tt, text_mask))
-        out[0] = u if cfg.level0_unet_mode == 'replace' else out[0] + u
+        out[0] = u if out[0] is None else out[0] + u
     lat = [z[l][:, :cfg.n_latents] for l in levels]
     if not keep_context: return out, lat, None
     def join(b):  # the context it was given, then the levels computed now
