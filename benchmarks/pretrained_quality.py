@@ -19,6 +19,7 @@ from hpdm_nb.model import HPDM
 from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict, read_weights
 from hpdm_nb.quality import shapes_data, evaluate_model
 from hpdm_nb.pretrained import publish_pretrained, load_pretrained
+from hpdm_nb.cli import _guidance
 
 
 def row(step, res):
@@ -46,7 +47,9 @@ def main():
     ap.add_argument('--command', default='hpdm_train workshop-64')
     ap.add_argument('--dest', help='publish into this folder instead of the package (for trying it out)')
     ap.add_argument('--note', action='append', default=[], help='a further paragraph for the model card (repeatable)')
-    ap.add_argument('--guidance', type=float, default=1.0, help='classifier-free guidance scale')
+    ap.add_argument('--guidance', type=_guidance, default=1.0, help='classifier-free guidance scale, or one per level (3,1,1)')
+    ap.add_argument('--coarse-start', type=float, help='finer levels start from the upsampled coarser level plus noise of '
+                                                       'this sigma (default: from pure noise, as the paper; nbs/08c)')
     ap.add_argument('--churn', type=float, default=0.0, help="level 0's s_churn (0: deterministic Heun, the default of "
                                                              'sample_pyramid; rows measured before it was recorded used 40)')
     ap.add_argument('--sweep', help='text models, with --publish: also measure text following at these guidance scales '
@@ -76,9 +79,11 @@ def main():
         n = a.snapshot_n or a.n
         old = results.get(str(step))
         if (old and old['n'] == n and old['sampler'].get('guidance', 1.0) == a.guidance
-                and old['sampler'].get('s_churn', 40.0) == a.churn): print(row(step, old)); continue
+                and old['sampler'].get('s_churn', 40.0) == a.churn
+                and old['sampler'].get('coarse_start') == a.coarse_start): print(row(step, old)); continue
         model = HPDM(mcfg); model.load_state_dict(get()); model.eval()
-        res = evaluate_model(model, data, n=n, seed=a.seed, steps=a.steps, guidance=a.guidance, s_churn=a.churn)
+        res = evaluate_model(model, data, n=n, seed=a.seed, steps=a.steps, guidance=a.guidance, s_churn=a.churn,
+                             coarse_start=a.coarse_start)
         res.pop('levels')
         results[str(step)] = res
         (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
@@ -92,14 +97,15 @@ def main():
             from hpdm_nb.text import TextEncoder
             cond = dict(prompts=data['held_captions'][:8], text_encoder=TextEncoder('minilm'))
         else: cond = dict(labels=torch.arange(8) % mcfg.n_classes)
-        kw = dict(**cond, seeds=range(a.seed, a.seed + 8), steps=a.steps, guidance=a.guidance, s_churn=a.churn, progress=False)
+        kw = dict(**cond, seeds=range(a.seed, a.seed + 8), steps=a.steps, guidance=a.guidance, s_churn=a.churn,
+                  coarse_start=a.coarse_start, progress=False)
         t0 = time.time()
         s32, s16 = sample_pyramid(full, 8, **kw), sample_pyramid(half, 8, **kw)
         diff = max(float((x - y).abs().max()) for x, y in zip(s32, s16))
         print(f'float16 weights against float32: largest difference of 8 samples {diff:.2e} ({time.time() - t0:.0f} s)')
         use_half = diff < 2 / 255  # below one 8-bit grey level of a written video
         q = evaluate_model(half if use_half else full, data, n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance,
-                           s_churn=a.churn)
+                           s_churn=a.churn, coarse_start=a.coarse_start)
         results[str(ck['step'])] = {k: v for k, v in q.items() if k != 'levels'}  # the shipped weights, measured
         (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
         print(row(ck['step'], q), f'(shipped weights, {a.n} samples)', flush=True)

@@ -35,7 +35,7 @@ def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None =
     return frame_sheet(rows, n_frames=n_frames, title=title)
 
 
-def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, guidance: float = 1.0, seed: int = 0,
+def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, guidance: float | list = 1.0, seed: int = 0,
                  class_names=None, progress: bool = True, prefix: str = 'samples', overlap=None, blend: str = 'uniform',
                  coarse_start: float | None = None,
                  churn: float | None = None,  # level 0's s_churn (None: `sample_pyramid`'s default)
@@ -122,6 +122,13 @@ def _sigma_or_none(v: str) -> float | None:
     except ValueError: raise argparse.ArgumentTypeError(f'expected a noise level like 0.5, or none; got {v!r}') from None
 
 
+def _guidance(v: str) -> float | list[float]:
+    "A guidance scale from the command line, or one per level: `3` or `3,1,1`."
+    try: g = [float(x) for x in v.split(',')]
+    except ValueError: raise argparse.ArgumentTypeError(f'expected a scale like 3, or one per level like 3,1,1; got {v!r}') from None
+    return g[0] if len(g) == 1 else g
+
+
 def sample_main(argv=None) -> int:
     "Console script `hpdm_sample RUN`: sample videos with a run's EMA weights."
     ap = argparse.ArgumentParser(prog='hpdm_sample', description='Sample videos from a trained HPDM run.')
@@ -132,16 +139,17 @@ def sample_main(argv=None) -> int:
     ap.add_argument('--prompt', action='append', help='text models: a prompt (repeat for several; cycled to --n)')
     ap.add_argument('--labels', type=int, nargs='*', help='class of each video (default: 0, 1, 2, ... cycling)')
     ap.add_argument('--steps', type=int, default=64, help='level-0 steps, halved per level (default 64)')
-    ap.add_argument('--guidance', type=float, default=1.0, help='classifier-free guidance scale (default 1: none)')
+    ap.add_argument('--guidance', type=_guidance, help='classifier-free guidance scale, or one per level like 3,1 (the '
+                                                     "last repeats; default 1, none, or a pretrained model's card's; nbs/08c)")
     ap.add_argument('--seed', type=int, default=0, help='sample i uses seed + i, so a sample does not depend on --n')
     ap.add_argument('--churn', type=float, help="level 0's stochastic churn, s_churn (default: sample_pyramid's; 0 is "
                                                 'deterministic Heun, EDM uses 40 over 256 steps; nbs/08c)')
     ap.add_argument('--overlap', default='none', choices=['none', 'spatial', 'full'],
                     help='tile overlap of the finer levels: none, spatial (50%% in h, w) or full (50%% in t, h, w)')
     ap.add_argument('--blend', default='uniform', choices=['uniform', 'ramp', 'gaussian'], help='how overlapping tiles merge')
-    ap.add_argument('--coarse-start', type=_sigma_or_none, default=None, metavar='SIGMA',
+    ap.add_argument('--coarse-start', type=_sigma_or_none, default=argparse.SUPPRESS, metavar='SIGMA',
                     help='start finer levels from the upsampled coarser level plus noise of this sigma (default none: '
-                         'from pure noise, as the paper; nbs/08)')
+                         "from pure noise, as the paper; or a pretrained model's card's; nbs/08c)")
     ap.add_argument('--out', help='output folder (default: RUN/samples)')
     ap.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
     ap.add_argument('--no-progress', action='store_true')
@@ -168,6 +176,15 @@ def sample_main(argv=None) -> int:
         if model.cfg.n_classes and not all(0 <= c < model.cfg.n_classes for c in a.labels):
             ap.error(f'--labels must be classes in [0, {model.cfg.n_classes})')
         labels = torch.tensor(a.labels)
+    from hpdm_nb.pretrained import model_card
+    card = model_card(a.run.split(':', 1)[1])['quality']['sampler'] if pretrained else {}  # the settings it was measured with
+    if a.guidance is None: a.guidance = card.get('guidance', 1.0)
+    if not hasattr(a, 'coarse_start'): a.coarse_start = card.get('coarse_start')
+    if card: print(f'sampler of the model card: guidance {a.guidance}, coarse_start {a.coarse_start} (override with '
+                   '--guidance, --coarse-start)')
+    if isinstance(a.guidance, list) and len(a.guidance) > model.cfg.n_levels:
+        ap.error(f'--guidance gives {len(a.guidance)} scales but {model.cfg.name} has {model.cfg.n_levels} levels')
+    if min(a.guidance if isinstance(a.guidance, list) else [a.guidance]) < 0: ap.error('--guidance scales must be >= 0')
     snapshot = Path(a.run).suffix == '.safetensors'  # RUN/snapshots/step_N.safetensors: samples go to RUN/samples_step_N
     if pretrained: run = Path('runs') / f"pretrained-{a.run.split(':', 1)[1]}"  # never write into the installed package
     elif snapshot: run = Path(a.run).parent.parent

@@ -198,7 +198,8 @@ def evaluate_model(model: HPDM, data: dict,  # `shapes_data` of the model's trai
     rep = quality_report(levels, labels, data['train'], data['held'], data['held_labels'], judge,
                          data['train_labels'][:n_judge], model.cfg.pyramid, model.cfg.tokenizer)
     out = dict(report=rep, bar=check_bar(rep), n=n, seed=seed, seconds_per_video=secs / n,
-               sampler={k: v for k, v in sample_kw.items() if isinstance(v, (int, float, str, type(None)))}, levels=levels)
+               sampler={k: list(v) if isinstance(v, tuple) else v for k, v in sample_kw.items()
+                        if isinstance(v, (int, float, str, list, tuple, type(None)))}, levels=levels)
     if model.cfg.dim_text:  # colour and kind of the object against the prompt's, and against shuffled prompts
         out['text_following'] = text_following(levels[-1], prompts, data_judge(data, n_judge))
         out['prompts'] = prompts

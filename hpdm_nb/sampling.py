@@ -42,7 +42,8 @@ def sample_pyramid(model: HPDM,
                    s_churn: float = 0.0,  # level 0's churn: 0 is deterministic Heun; 40 is EDM's stochastic setting
                    s_tmin: float = 0.05, s_tmax: float = 50.0, s_noise: float = 1.003,  # level 0, when s_churn > 0
                    sigma_min: float = 0.002, sigma_max: float = 80.0, rho: float = 7.0,
-                   guidance: float = 1.0,  # classifier-free guidance scale
+                   guidance: float | Sequence[float] = 1.0,  # classifier-free guidance scale, or one per level (the last
+                                                             # one repeats for the levels after it)
                    generator: torch.Generator | Sequence[torch.Generator] | None = None,  # one, or one per sample
                    seeds: Sequence[int] | None = None,  # one seed per sample (instead of `generator`)
                    levels: int | None = None,  # stop after this many levels (default: all)
@@ -86,6 +87,10 @@ def sample_pyramid(model: HPDM,
         gens = list(generator)
     else: gens = None
     st = resolve_stride(pyr.patch, overlap, stride)
+    scales = [float(g) for g in guidance] if isinstance(guidance, (list, tuple)) else [float(guidance)]
+    if not scales or len(scales) > cfg.n_levels or min(scales) < 0:
+        raise ValueError(f'guidance={guidance}: give one scale >= 0, or one per level for at most {cfg.n_levels} levels '
+                         '(1 is no guidance)')
     if s_churn < 0: raise ValueError(f's_churn={s_churn}: level 0 churn must be 0 (deterministic Heun) or positive')
     if coarse_start is not None and not sigma_min < coarse_start <= sigma_max:
         raise ValueError(f'coarse_start={coarse_start} must lie in ({sigma_min}, {sigma_max}] (between sigma_min and '
@@ -107,9 +112,10 @@ def sample_pyramid(model: HPDM,
             refine = l > 0 and coarse_start is not None
             sigmas = get_sigmas_karras(n_steps, sigma_min, coarse_start if refine else sigma_max, rho, device=dev)
             kw_den = dict(stride=st, blend=blend, cache=cache, tile_batch=tile_batch, batch=n)
-            dens = [TiledDenoiser(model, l, finished, labels, text, text_mask, guidance, **kw_den)]
+            g = scales[min(l, len(scales) - 1)]
+            dens = [TiledDenoiser(model, l, finished, labels, text, text_mask, g, **kw_den)]
             if shift is not None and l > 0:  # the same grid moved by half a patch along the chosen axes
-                dens.append(TiledDenoiser(model, l, finished, labels, text, text_mask, guidance, **kw_den,
+                dens.append(TiledDenoiser(model, l, finished, labels, text, text_mask, g, **kw_den,
                                           starts=shifted_starts(pyr, l, shift)))
             calls = [0]
             def denoise(y, s):  # the grid alternates with every call of the model
