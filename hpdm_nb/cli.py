@@ -177,7 +177,7 @@ def sample_main(argv=None) -> int:
             ap.error(f'--labels must be classes in [0, {model.cfg.n_classes})')
         labels = torch.tensor(a.labels)
     from hpdm_nb.pretrained import model_card
-    card = model_card(a.run.split(':', 1)[1])['quality']['sampler'] if pretrained else {}  # the settings it was measured with
+    card = model_card(a.run.split(':', 1)[1]).get('quality', {}).get('sampler', {}) if pretrained else {}  # as measured
     if a.guidance is None: a.guidance = card.get('guidance', 1.0)
     if not hasattr(a, 'coarse_start'): a.coarse_start = card.get('coarse_start')
     if card: print(f'sampler of the model card: guidance {a.guidance}, coarse_start {a.coarse_start} (override with '
