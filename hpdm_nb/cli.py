@@ -18,7 +18,7 @@ from .model import HPDM
 from .train import train
 from .runconfig import resolve_config, TRAIN_PRESETS
 from .checkpoints import CheckpointError, load_model, export_ema
-from .sampling import sample_pyramid
+from .sampling import sample_pyramid, level_guidance
 
 # %% auto #0
 __all__ = ['level_sheet', 'save_samples', 'train_main', 'sample_main', 'sample_measures', 'export_main', 'main']
@@ -182,9 +182,8 @@ def sample_main(argv=None) -> int:
     if not hasattr(a, 'coarse_start'): a.coarse_start = card.get('coarse_start')
     if card: print(f'sampler of the model card: guidance {a.guidance}, coarse_start {a.coarse_start} (override with '
                    '--guidance, --coarse-start)')
-    if isinstance(a.guidance, list) and len(a.guidance) > model.cfg.n_levels:
-        ap.error(f'--guidance gives {len(a.guidance)} scales but {model.cfg.name} has {model.cfg.n_levels} levels')
-    if min(a.guidance if isinstance(a.guidance, list) else [a.guidance]) < 0: ap.error('--guidance scales must be >= 0')
+    try: level_guidance(a.guidance, model.cfg.n_levels, '--guidance')  # checked before any sampling
+    except ValueError as e: ap.error(str(e))
     snapshot = Path(a.run).suffix == '.safetensors'  # RUN/snapshots/step_N.safetensors: samples go to RUN/samples_step_N
     if pretrained: run = Path('runs') / f"pretrained-{a.run.split(':', 1)[1]}"  # never write into the installed package
     elif snapshot: run = Path(a.run).parent.parent

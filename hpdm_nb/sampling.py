@@ -17,7 +17,7 @@ from .tiles import resolve_stride, shifted_starts
 from .tiled import TiledDenoiser
 
 # %% auto #0
-__all__ = ['sample_generators', 'per_sample_randn', 'sample_pyramid']
+__all__ = ['sample_generators', 'per_sample_randn', 'level_guidance', 'sample_pyramid']
 
 # %% ../nbs/08c_sampling.ipynb #9c22723e
 def sample_generators(seeds: Sequence[int], device='cpu') -> list[torch.Generator]:
@@ -30,6 +30,17 @@ def per_sample_randn(generators: Sequence[torch.Generator], shape: Sequence[int]
     return torch.stack([torch.randn(tuple(shape), generator=g, device=g.device, dtype=dtype) for g in generators]).to(device)
 
 # %% ../nbs/08c_sampling.ipynb #1f15bc25
+def level_guidance(guidance: float | Sequence[float],  # one scale, or one per level (the last repeats)
+                   n_levels: int, name: str = 'guidance') -> list[float]:
+    "The classifier-free guidance scale of every level; a clear error for too many scales or a negative one."
+    scales = [float(g) for g in guidance] if isinstance(guidance, (list, tuple)) else [float(guidance)]
+    if not scales or len(scales) > n_levels:
+        raise ValueError(f'{name} gives {len(scales)} scales but the model has {n_levels} levels: give one scale, or one '
+                         'per level')
+    if min(scales) < 0: raise ValueError(f'{name} gives {min(scales)}: scales must be >= 0 (1 is no guidance)')
+    return [scales[min(l, len(scales) - 1)] for l in range(n_levels)]
+
+
 def sample_pyramid(model: HPDM,
                    n: int,  # videos to generate
                    labels: torch.Tensor | None = None,  # `n` class labels (None: unconditional)
@@ -87,10 +98,7 @@ def sample_pyramid(model: HPDM,
         gens = list(generator)
     else: gens = None
     st = resolve_stride(pyr.patch, overlap, stride)
-    scales = [float(g) for g in guidance] if isinstance(guidance, (list, tuple)) else [float(guidance)]
-    if not scales or len(scales) > cfg.n_levels or min(scales) < 0:
-        raise ValueError(f'guidance={guidance}: give one scale >= 0, or one per level for at most {cfg.n_levels} levels '
-                         '(1 is no guidance)')
+    scales = level_guidance(guidance, cfg.n_levels)
     if s_churn < 0: raise ValueError(f's_churn={s_churn}: level 0 churn must be 0 (deterministic Heun) or positive')
     if coarse_start is not None and not sigma_min < coarse_start <= sigma_max:
         raise ValueError(f'coarse_start={coarse_start} must lie in ({sigma_min}, {sigma_max}] (between sigma_min and '
@@ -112,7 +120,7 @@ def sample_pyramid(model: HPDM,
             refine = l > 0 and coarse_start is not None
             sigmas = get_sigmas_karras(n_steps, sigma_min, coarse_start if refine else sigma_max, rho, device=dev)
             kw_den = dict(stride=st, blend=blend, cache=cache, tile_batch=tile_batch, batch=n)
-            g = scales[min(l, len(scales) - 1)]
+            g = scales[l]
             dens = [TiledDenoiser(model, l, finished, labels, text, text_mask, g, **kw_den)]
             if shift is not None and l > 0:  # the same grid moved by half a patch along the chosen axes
                 dens.append(TiledDenoiser(model, l, finished, labels, text, text_mask, g, **kw_den,
