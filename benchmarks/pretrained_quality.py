@@ -19,7 +19,7 @@ from hpdm_nb.model import HPDM
 from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict, read_weights
 from hpdm_nb.quality import shapes_data, evaluate_model
 from hpdm_nb.pretrained import publish_pretrained, load_pretrained
-from hpdm_nb.cli import _guidance
+from hpdm_nb.cli import guidance_arg
 
 
 def row(step, res):
@@ -47,7 +47,7 @@ def main():
     ap.add_argument('--command', default='hpdm_train workshop-64')
     ap.add_argument('--dest', help='publish into this folder instead of the package (for trying it out)')
     ap.add_argument('--note', action='append', default=[], help='a further paragraph for the model card (repeatable)')
-    ap.add_argument('--guidance', type=_guidance, default=1.0, help='classifier-free guidance scale, or one per level (3,1,1)')
+    ap.add_argument('--guidance', type=guidance_arg, default=1.0, help='classifier-free guidance scale, or one per level (3,1,1)')
     ap.add_argument('--coarse-start', type=float, help='finer levels start from the upsampled coarser level plus noise of '
                                                        'this sigma (default: from pure noise, as the paper; nbs/08c)')
     ap.add_argument('--churn', type=float, default=0.0, help="level 0's s_churn (0: deterministic Heun, the default of "

@@ -21,7 +21,7 @@ from .checkpoints import CheckpointError, load_model, export_ema
 from .sampling import sample_pyramid, level_guidance
 
 # %% auto #0
-__all__ = ['level_sheet', 'save_samples', 'train_main', 'sample_main', 'sample_measures', 'export_main', 'main']
+__all__ = ['level_sheet', 'save_samples', 'train_main', 'guidance_arg', 'sample_main', 'sample_measures', 'export_main', 'main']
 
 # %% ../nbs/50_cli.ipynb #bb4f12ea
 def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None = None, names=None):
@@ -122,7 +122,7 @@ def _sigma_or_none(v: str) -> float | None:
     except ValueError: raise argparse.ArgumentTypeError(f'expected a noise level like 0.5, or none; got {v!r}') from None
 
 
-def _guidance(v: str) -> float | list[float]:
+def guidance_arg(v: str) -> float | list[float]:
     "A guidance scale from the command line, or one per level: `3` or `3,1,1`."
     try: g = [float(x) for x in v.split(',')]
     except ValueError: raise argparse.ArgumentTypeError(f'expected a scale like 3, or one per level like 3,1,1; got {v!r}') from None
@@ -139,7 +139,7 @@ def sample_main(argv=None) -> int:
     ap.add_argument('--prompt', action='append', help='text models: a prompt (repeat for several; cycled to --n)')
     ap.add_argument('--labels', type=int, nargs='*', help='class of each video (default: 0, 1, 2, ... cycling)')
     ap.add_argument('--steps', type=int, default=64, help='level-0 steps, halved per level (default 64)')
-    ap.add_argument('--guidance', type=_guidance, help='classifier-free guidance scale, or one per level like 3,1 (the '
+    ap.add_argument('--guidance', type=guidance_arg, help='classifier-free guidance scale, or one per level like 3,1 (the '
                                                      "last repeats; default 1, none, or a pretrained model's card's; nbs/08c)")
     ap.add_argument('--seed', type=int, default=0, help='sample i uses seed + i, so a sample does not depend on --n')
     ap.add_argument('--churn', type=float, help="level 0's stochastic churn, s_churn (default: sample_pyramid's; 0 is "

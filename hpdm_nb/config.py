@@ -139,6 +139,7 @@ class HPDMConfig:
     sigma_in_growth: float = 2.0  # each level's input scaling is this times the previous one's
     p_mean: float | tuple = -1.2  # log-normal training noise levels: ln(sigma) ~ N(p_mean, p_std^2), or one per level
     p_std: float | tuple = 1.2
+    clean_context: float = 0.0  # share of training samples whose coarser levels are shown finished, as at inference (nbs/06)
     level_weights: tuple | None = None  # loss weight per level (None: all 1)
 
     def __post_init__(self):
@@ -191,7 +192,7 @@ class HPDMConfig:
             if len(w) != L or min(w) < 0:
                 raise ConfigError(f'{self.name}: level_weights needs {L} non-negative entries, got {self.level_weights}')
             set_('level_weights', w)
-        for k in ('label_dropout', 'self_cond_prob'):
+        for k in ('label_dropout', 'self_cond_prob', 'clean_context'):
             if not 0 <= getattr(self, k) <= 1: raise ConfigError(f'{self.name}: {k} must be in [0, 1]')
         if self.sigma_in <= 0 or self.sigma_in_growth <= 0 or self.sigma_data <= 0:
             raise ConfigError(f'{self.name}: sigma_data, sigma_in and sigma_in_growth must be positive')

@@ -14,7 +14,20 @@ from .config import drop_labels, NULL_LABEL
 from .model import HPDM
 
 # %% auto #0
-__all__ = ['PyramidLoss', 'pyramid_loss']
+__all__ = ['finished_context', 'PyramidLoss', 'pyramid_loss']
+
+# %% ../nbs/06_loss.ipynb #0d10913c
+def finished_context(sigmas: list,  # drawn noise levels, `B` per level
+                     use: torch.Tensor,  # `B` booleans: which samples see finished coarser levels
+                     u: torch.Tensor,  # `B` uniform numbers in [0, 1) that pick each sample's first unfinished level
+                     context_sigma: float = 0.002,  # the noise level of a finished level (the sampler's, nbs/08b)
+                    ) -> tuple[list, list]:
+    "Noise levels with the coarse levels of the `use` samples finished, and per level the samples whose loss counts."
+    L = len(sigmas)
+    k = 1 + (u * (L - 1)).long().clamp(max=L - 2)  # first unfinished level, 1..L-1
+    finished = [use & (l < k) for l in range(L)]
+    out = [torch.where(f, torch.full_like(s, context_sigma), s) for s, f in zip(sigmas, finished)]
+    return out, [~f for f in finished]
 
 # %% ../nbs/06_loss.ipynb #3fd98286
 @dataclass
@@ -41,6 +54,7 @@ def pyramid_loss(model: HPDM,  # the model
                  self_cond_prob: float | None = None,  # default: the model's config
                  drop_mask: torch.Tensor | None = None,  # fixed `B` booleans: which labels to drop (overrides the draw)
                  self_cond_mask: torch.Tensor | None = None,  # fixed `B` booleans: which samples self-condition
+                 clean_context: float | None = None,  # default: the model's config (used only when `sigmas` are drawn)
                 ) -> PyramidLoss:
     "HPDM's training loss on a batch of videos: the weighted sum over pyramid levels of each level's EDM loss."
     net = getattr(model, 'module', model)  # a DDP-wrapped model keeps its attributes on .module
@@ -52,8 +66,11 @@ def pyramid_loss(model: HPDM,  # the model
     if starts is None: starts = sample_starts(pyr, B, generator if gdev == torch.device('cpu') else None)
     patches, coords = extract_patches(videos, pyr, starts), starts_to_coords(pyr, starts)
     L = pyr.n_levels
+    keep = None  # per level, the samples whose loss counts (None: all)
     if sigmas is None:
         sigmas = [sample_sigmas(B, *cfg.level_noise(l), generator, device=gdev, dtype=dt).to(dev) for l in range(L)]
+        p_clean = cfg.clean_context if clean_context is None else clean_context
+        if p_clean > 0 and L > 1: sigmas, keep = finished_context(sigmas, rand(B) < p_clean, rand(B))
     if noises is None: noises = [randn(p.shape) for p in patches]
     sigmas = [torch.as_tensor(s, device=dev, dtype=dt).reshape(-1).expand(B) for s in sigmas]
     clean = [p / net.level_sigma_in(l) for l, p in enumerate(patches)]  # in each level's scaled space
@@ -80,7 +97,8 @@ def pyramid_loss(model: HPDM,  # the model
     per = []
     for l, (x, y, s, f) in enumerate(zip(clean, ys, sigmas, out.raw)):
         c_skip, c_out, _, _ = [append_dims(c, y.ndim) for c in net.scalings(l, s)]
-        per.append((f - (x - c_skip * y) / c_out).pow(2).flatten(1).mean(1).mean())
+        err = (f - (x - c_skip * y) / c_out).pow(2).flatten(1).mean(1)
+        per.append(err.mean() if keep is None else (err * keep[l]).sum() / keep[l].sum().clamp(min=1))
     per = torch.stack(per)
     w = torch.tensor(cfg.level_weights or [1.0] * L, device=dev, dtype=per.dtype)
     den = [d.detach() * net.level_sigma_in(l) for l, d in enumerate(out.denoised)]
