@@ -130,6 +130,7 @@ class HPDMConfig:
     context_detach: bool = False  # stop gradients from finer levels into coarser ones (ablation)
     fusion_coords: bool = True  # concatenate raw token coordinates (ablation: False)
     fusion_init: str = 'identity'  # 'identity': the projection starts as [I | 0 | 0]; 'default': PyTorch's init
+    context_pixels: bool = False  # finer levels' tokens also read the previous level's pixels (GUESS, our addition; nbs/05)
     # how the noise level and class reach the interface (GUESS, see nbs/03): 'tokens' (RIN: only through the
     # latents) or 'adaln' (also modulating every write and the detokenizer)
     interface_cond: str = 'tokens'

@@ -16,7 +16,7 @@ from .model import HPDM
 # %% auto #0
 __all__ = ['finished_context', 'PyramidLoss', 'pyramid_loss']
 
-# %% ../nbs/06_loss.ipynb #0d10913c
+# %% ../nbs/06_loss.ipynb #1ec92939
 def finished_context(sigmas: list,  # drawn noise levels, `B` per level
                      use: torch.Tensor,  # `B` booleans: which samples see finished coarser levels
                      u: torch.Tensor,  # `B` uniform numbers in [0, 1) that pick each sample's first unfinished level

@@ -4,6 +4,7 @@
 
 # %% ../nbs/05_model.ipynb #bc184450
 from __future__ import annotations
+import math
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -14,7 +15,7 @@ from fastcore.basics import patch
 from .patches import PatchCoords
 from .diffusion import edm_scalings, append_dims
 from .rin import RINBlock, LatentSelfCond
-from .tokens import Tokenizer, Detokenizer
+from .tokens import Tokenizer, Detokenizer, patchify
 from .config import Conditioning, HPDMConfig, get_config
 from .fusion import ContextFusion, shallow_context
 from .unet import Level0UNet
@@ -63,6 +64,9 @@ class HPDM(nn.Module):
         self.fusions = nn.ModuleList([ContextFusion(cfg.dim, cfg.fusion_coords, cfg.fusion_init) if deep and n > 1
                                       else nn.Identity() for n in cfg.levels_per_block])
         self.unet = Level0UNet(C, cfg.level0_unet, adaln) if cfg.level0_unet else None  # level 0 only (nbs/03c)
+        # finer levels' tokens also read the previous level's pixels in their patch; zero at first: a no-op (below)
+        self.context_pixels = nn.Linear(C * math.prod(cfg.tokenizer), cfg.dim) if cfg.context_pixels else None
+        if self.context_pixels is not None: nn.init.zeros_(self.context_pixels.weight); nn.init.zeros_(self.context_pixels.bias)
 
     def level_sigma_in(self, level: int) -> float: return self.cfg.level_sigma_in(level)
 
@@ -99,6 +103,9 @@ def _tokens(self: HPDM, xs, coords, levels, context, all_coords, cv) -> dict:
                 prev = shallow_context(prev_in, all_coords[l], all_coords[l - 1])
             inp = torch.cat([inp, prev], 1)
         x[l] = self.tokenizer(inp, coords[i], l, cv.get(l) if self.cfg.pixel_blocks else None)
+        if self.context_pixels is not None and l > 0:  # the previous level's pixels, resampled onto this patch
+            prev = shallow_context(xs[i - 1] if i > 0 else context.inputs[l - 1], all_coords[l], all_coords[l - 1])
+            x[l] = x[l] + self.context_pixels(patchify(prev, cfg.tokenizer))
     return x
 
 
