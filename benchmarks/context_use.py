@@ -9,10 +9,10 @@ on held-out MovingShapes videos:
    levels, against the simplest estimate there is: the finished coarser level upsampled. A model that uses its
    context well is never worse than that.
 3. `--kind`: the kind drawn at levels 1 and 2, and frames with one object, when level 0 is the data's own, from pure
-   noise and from `coarse_start=0.5`.
+   noise and from `coarse_start=0.5` (`--starts`).
 
 Usage: python benchmarks/context_use.py pretrained:workshop [runs/X/snapshots/step_N.safetensors ...] [--n 32]
-       [--table] [--kind] [--threads 2]
+       [--table] [--kind] [--starts none,0.5,0.1] [--threads 2]
 """
 import argparse, time
 import torch, torch.nn.functional as F
@@ -32,6 +32,8 @@ def main():
     ap.add_argument('--n-videos', type=int, default=4096, help='training videos the models saw (the data seed is 0)')
     ap.add_argument('--table', action='store_true', help='also the loss table over pairs of noise levels')
     ap.add_argument('--kind', action='store_true', help='also sample levels 1 and 2 given the data\'s level 0')
+    ap.add_argument('--starts', default='none,0.5', help="with --kind: the finer levels' starts, 'none' (pure noise) "
+                                                        "or a coarse_start sigma, comma-separated")
     ap.add_argument('--threads', type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -70,7 +72,8 @@ def main():
               + ' | '.join(cells) + f'  (the coarser level upsampled: {base[0]:.4f} / {base[1]:.4f})', flush=True)
         if a.kind:
             judges = {l: data_judge(data, 512, pyr, l) for l in (1, 2)}
-            for kw in [dict(), dict(coarse_start=0.5)]:
+            for st in a.starts.split(','):
+                kw = {} if st.strip() == 'none' else dict(coarse_start=float(st))
                 t = time.time()
                 v = sample_pyramid(m, a.n, labels=lab, seeds=range(a.n), steps=64, given=lv[:1], progress=False, **kw)
                 print(f'{src}: given the data\'s level 0, {kw or "pure noise"}: right kind',

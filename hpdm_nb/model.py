@@ -256,6 +256,7 @@ def param_breakdown(model: HPDM) -> dict:
         if blk.write_mod is not None: add('interface modulation (adaLN)', blk.write_mod)
     add('context fusion', model.fusions)
     if model.unet is not None: add('level-0 U-Net (nbs/03c)', model.unet)
+    if model.context_pixels is not None: add('context pixels', model.context_pixels)
     for k in ('tokenizer', 'detokenizer', 'cond', 'self_cond'): add(k, getattr(model, k))
     out['latent init'] = model.latents.numel()
     return out
