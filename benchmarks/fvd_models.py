@@ -3,7 +3,8 @@
     python benchmarks/fvd_models.py pretrained:workshop [runs/demo ...] --n-real 512 --n-fake 128 [--card]
 
 For each model: its training videos (a seeded subset of --n-real) are the real side, --n-fake samples (seeds 0, 1, ...,
-classes in turn, 64 level-0 steps) the fake side. The same number of held-out videos of the same dataset (the videos
+classes in turn, 64 level-0 steps; a pretrained model with the sampler settings of its card, others with the paper's,
+or the paper's for every model with --paper-sampler) the fake side. The same number of held-out videos of the same dataset (the videos
 after the training set) against the same real side gives the floor: the FVD of a perfect model with this few videos.
 With --card, the pretrained model's result is written into its model card (card.json and README.md).
 Results go to benchmarks/fvd_models.json (one entry per model).
@@ -26,25 +27,28 @@ def main():
     ap.add_argument('--n-fake', type=int, default=128)
     ap.add_argument('--steps', type=int, default=64)
     ap.add_argument('--card', action='store_true', help='write the result into the pretrained model card')
+    ap.add_argument('--paper-sampler', action='store_true', help="sample pretrained models as the paper does, not as their card")
     a = ap.parse_args()
     out = Path(__file__).with_name('fvd_models.json')
     results = json.loads(out.read_text()) if out.exists() else {}
     i3d = load_i3d()
     for src in a.models:
+        sampler = {}
         if src.startswith('pretrained:'):
-            from hpdm_nb.pretrained import _folder
+            from hpdm_nb.pretrained import _folder, card_sampler
             model, info = load_model(_folder(src.split(':', 1)[1]))
+            if not a.paper_sampler: sampler = card_sampler(src.split(':', 1)[1])
         else: model, info = load_model(src)
         p = FVDProtocol(n_real=a.n_real, n_fake=a.n_fake)
         t0 = time.time()
-        r = evaluate_fvd(model, info, p, a.steps, i3d=i3d)
+        r = evaluate_fvd(model, info, p, a.steps, i3d=i3d, **sampler)
         t = info['train']
         held = MovingShapes(t['n_videos'] + a.n_fake, size=(16, *model.cfg.target[1:]), seed=t['data_seed'])
         held = torch.stack([held[i]['video'] for i in range(t['n_videos'], t['n_videos'] + a.n_fake)])
         r['data_fvd'] = frechet_distance(r['features']['real'], i3d_features(held, i3d, total=len(held)))
         r.pop('features')
         r.update(model=src, step=info.get('step'), total_seconds=time.time() - t0)
-        results[src] = r
+        results[src + (' (paper sampler)' if a.paper_sampler and src.startswith('pretrained:') else '')] = r
         out.write_text(json.dumps(results, indent=1))
         print(f"{src}: FVD {r['fvd']:.1f}; held-out data {r['data_fvd']:.1f} ({r['fake']} against {r['real']}; "
               f"{r['total_seconds']:.0f} s)", flush=True)
@@ -52,7 +56,7 @@ def main():
             from hpdm_nb.pretrained import _folder, card_markdown
             folder = _folder(src.split(':', 1)[1])
             card = json.loads((folder / 'card.json').read_text())
-            card['fvd'] = {k: r[k] for k in ('fvd', 'data_fvd', 'protocol', 'real', 'fake')}
+            card['fvd'] = {k: r[k] for k in ('fvd', 'data_fvd', 'protocol', 'real', 'fake', 'sampler')}
             (folder / 'card.json').write_text(json.dumps(card, indent=1))
             (folder / 'README.md').write_text(card_markdown(card))
             print(f'wrote the FVD into {folder}/README.md')

@@ -50,12 +50,19 @@ def main():
     ap.add_argument('--guidance', type=guidance_arg, default=1.0, help='classifier-free guidance scale, or one per level (3,1,1)')
     ap.add_argument('--coarse-start', type=float, help='finer levels start from the upsampled coarser level plus noise of '
                                                        'this sigma (default: from pure noise, as the paper; nbs/08c)')
+    ap.add_argument('--coarse-frames', default='centre', choices=['centre', 'even'],
+                    help="where that start puts the coarser level's frames in time (nbs/08c)")
+    ap.add_argument('--overlap', default='none', choices=['none', 'spatial', 'full'], help='tile overlap of the finer levels')
+    ap.add_argument('--blend', default='uniform', choices=['uniform', 'ramp', 'gaussian'], help='how overlapping tiles merge')
     ap.add_argument('--churn', type=float, default=0.0, help="level 0's s_churn (0: deterministic Heun, the default of "
                                                              'sample_pyramid; rows measured before it was recorded used 40)')
     ap.add_argument('--sweep', help='text models, with --publish: also measure text following at these guidance scales '
                                     '(comma-separated), into the card')
     ap.add_argument('--sweep-n', type=int, default=32, help='samples per guidance scale of --sweep')
     a = ap.parse_args()
+    sampler = dict(guidance=a.guidance, s_churn=a.churn, coarse_start=a.coarse_start)  # recorded in the results and card
+    sampler.update({k: v for k, v in (('coarse_frames', a.coarse_frames), ('overlap', a.overlap), ('blend', a.blend))
+                    if v != {'coarse_frames': 'centre', 'overlap': 'none', 'blend': 'uniform'}[k]})
     run = Path(a.run)
     cfg = json.loads((run / 'config.json').read_text())
     mcfg = HPDMConfig.from_dict(cfg['model'])
@@ -78,12 +85,11 @@ def main():
     for step, get in todo:
         n = a.snapshot_n or a.n
         old = results.get(str(step))
-        if (old and old['n'] == n and old['sampler'].get('guidance', 1.0) == a.guidance
-                and old['sampler'].get('s_churn', 40.0) == a.churn
-                and old['sampler'].get('coarse_start') == a.coarse_start): print(row(step, old)); continue
+        recorded = dict(guidance=1.0, s_churn=40.0, coarse_start=None, **(old or {}).get('sampler', {}))
+        if old and old['n'] == n and all(recorded.get(k) == (list(v) if isinstance(v, tuple) else v) for k, v in sampler.items()):
+            print(row(step, old)); continue
         model = HPDM(mcfg); model.load_state_dict(get()); model.eval()
-        res = evaluate_model(model, data, n=n, seed=a.seed, steps=a.steps, guidance=a.guidance, s_churn=a.churn,
-                             coarse_start=a.coarse_start)
+        res = evaluate_model(model, data, n=n, seed=a.seed, steps=a.steps, **sampler)
         res.pop('levels')
         results[str(step)] = res
         (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
@@ -97,15 +103,13 @@ def main():
             from hpdm_nb.text import TextEncoder
             cond = dict(prompts=data['held_captions'][:8], text_encoder=TextEncoder('minilm'))
         else: cond = dict(labels=torch.arange(8) % mcfg.n_classes)
-        kw = dict(**cond, seeds=range(a.seed, a.seed + 8), steps=a.steps, guidance=a.guidance, s_churn=a.churn,
-                  coarse_start=a.coarse_start, progress=False)
+        kw = dict(**cond, seeds=range(a.seed, a.seed + 8), steps=a.steps, progress=False, **sampler)
         t0 = time.time()
         s32, s16 = sample_pyramid(full, 8, **kw), sample_pyramid(half, 8, **kw)
         diff = max(float((x - y).abs().max()) for x, y in zip(s32, s16))
         print(f'float16 weights against float32: largest difference of 8 samples {diff:.2e} ({time.time() - t0:.0f} s)')
         use_half = diff < 2 / 255  # below one 8-bit grey level of a written video
-        q = evaluate_model(half if use_half else full, data, n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance,
-                           s_churn=a.churn, coarse_start=a.coarse_start)
+        q = evaluate_model(half if use_half else full, data, n=a.n, seed=a.seed, steps=a.steps, **sampler)
         results[str(ck['step'])] = {k: v for k, v in q.items() if k != 'levels'}  # the shipped weights, measured
         (run / 'quality_vs_steps.json').write_text(json.dumps(results, indent=1))
         print(row(ck['step'], q), f'(shipped weights, {a.n} samples)', flush=True)

@@ -21,7 +21,8 @@ from .checkpoints import CheckpointError, load_model, export_ema
 from .sampling import sample_pyramid, level_guidance
 
 # %% auto #0
-__all__ = ['level_sheet', 'save_samples', 'train_main', 'guidance_arg', 'sample_main', 'sample_measures', 'export_main', 'main']
+__all__ = ['level_sheet', 'save_samples', 'train_main', 'sigma_arg', 'guidance_arg', 'sample_main', 'sample_measures',
+           'export_main', 'main']
 
 # %% ../nbs/50_cli.ipynb #bb4f12ea
 def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None = None, names=None):
@@ -37,9 +38,10 @@ def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None =
 
 def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, guidance: float | list = 1.0, seed: int = 0,
                  class_names=None, progress: bool = True, prefix: str = 'samples', overlap=None, blend: str = 'uniform',
-                 coarse_start: float | None = None,
+                 coarse_start: float | None = None, coarse_frames: str = 'centre',
                  churn: float | None = None,  # level 0's s_churn (None: `sample_pyramid`'s default)
                  prompts=None, text_encoder=None,  # text models: prompts (cycled to `n`) and their `TextEncoder`
+                 **sample_kw,  # further settings of `sample_pyramid` (a model card's `s_churn`, ...)
                 ) -> dict:
     "Sample `n` videos (class `i % n_classes` unless `labels`; sample `i` from seed `seed + i`), write mp4/GIF and sheets."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -52,8 +54,10 @@ def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, gui
         if text_encoder is None: raise ValueError(f'{cfg.name} is a text model: sampling it needs its text_encoder')
     elif prompts: raise ValueError(f'{cfg.name} is not a text model (dim_text is not set): it takes no prompts')
     levels = sample_pyramid(model, n, labels=labels, steps=steps, guidance=guidance, seeds=[seed + i for i in range(n)],
-                            overlap=overlap, blend=blend, coarse_start=coarse_start, progress=progress,
-                            prompts=prompts, text_encoder=text_encoder, **({} if churn is None else dict(s_churn=churn)))
+                            overlap=overlap, blend=blend, coarse_start=coarse_start, coarse_frames=coarse_frames,
+                            progress=progress,
+                            prompts=prompts, text_encoder=text_encoder, **({} if churn is None else dict(s_churn=churn)),
+                            **sample_kw)
     levels = [v.float().cpu().clamp(-1, 1) for v in levels]
     names = prompts
     if labels is not None: names = [class_names[int(c)] if class_names else f'class {int(c)}' for c in labels]
@@ -115,7 +119,7 @@ def _class_names(tcfg):
     return None
 
 # %% ../nbs/50_cli.ipynb #5ea9592b
-def _sigma_or_none(v: str) -> float | None:
+def sigma_arg(v: str) -> float | None:
     "A noise level from the command line, or `none`."
     if v.strip().lower() == 'none': return None
     try: return float(v)
@@ -144,12 +148,17 @@ def sample_main(argv=None) -> int:
     ap.add_argument('--seed', type=int, default=0, help='sample i uses seed + i, so a sample does not depend on --n')
     ap.add_argument('--churn', type=float, help="level 0's stochastic churn, s_churn (default: sample_pyramid's; 0 is "
                                                 'deterministic Heun, EDM uses 40 over 256 steps; nbs/08c)')
-    ap.add_argument('--overlap', default='none', choices=['none', 'spatial', 'full'],
-                    help='tile overlap of the finer levels: none, spatial (50%% in h, w) or full (50%% in t, h, w)')
-    ap.add_argument('--blend', default='uniform', choices=['uniform', 'ramp', 'gaussian'], help='how overlapping tiles merge')
-    ap.add_argument('--coarse-start', type=_sigma_or_none, default=argparse.SUPPRESS, metavar='SIGMA',
+    ap.add_argument('--overlap', default=argparse.SUPPRESS, choices=['none', 'spatial', 'full'],
+                    help='tile overlap of the finer levels: none, spatial (50%% in h, w) or full (50%% in t, h, w) '
+                         "(default none, or a pretrained model's card's)")
+    ap.add_argument('--blend', default=argparse.SUPPRESS, choices=['uniform', 'ramp', 'gaussian'],
+                    help="how overlapping tiles merge (default uniform, or a pretrained model's card's)")
+    ap.add_argument('--coarse-start', type=sigma_arg, default=argparse.SUPPRESS, metavar='SIGMA',
                     help='start finer levels from the upsampled coarser level plus noise of this sigma (default none: '
                          "from pure noise, as the paper; or a pretrained model's card's; nbs/08c)")
+    ap.add_argument('--coarse-frames', default=argparse.SUPPRESS, choices=['centre', 'even'],
+                    help="where that start puts the coarser level's frames in time (default centre, or a pretrained "
+                         "model's card's; nbs/08c)")
     ap.add_argument('--out', help='output folder (default: RUN/samples)')
     ap.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
     ap.add_argument('--no-progress', action='store_true')
@@ -176,12 +185,14 @@ def sample_main(argv=None) -> int:
         if model.cfg.n_classes and not all(0 <= c < model.cfg.n_classes for c in a.labels):
             ap.error(f'--labels must be classes in [0, {model.cfg.n_classes})')
         labels = torch.tensor(a.labels)
-    from hpdm_nb.pretrained import model_card
-    card = model_card(a.run.split(':', 1)[1]).get('quality', {}).get('sampler', {}) if pretrained else {}  # as measured
+    from hpdm_nb.pretrained import card_sampler
+    card = card_sampler(a.run.split(':', 1)[1]) if pretrained else {}  # the settings its quality was measured with
     if a.guidance is None: a.guidance = card.get('guidance', 1.0)
-    if not hasattr(a, 'coarse_start'): a.coarse_start = card.get('coarse_start')
-    if card: print(f'sampler of the model card: guidance {a.guidance}, coarse_start {a.coarse_start} (override with '
-                   '--guidance, --coarse-start)')
+    for k, default in (('coarse_start', None), ('coarse_frames', 'centre'), ('overlap', 'none'), ('blend', 'uniform')):
+        if not hasattr(a, k): setattr(a, k, card.get(k, default))  # what is not given: the card's, or the default
+    if card: print(f'sampler of the model card: guidance {a.guidance}, coarse_start {a.coarse_start}, coarse_frames '
+                   f'{a.coarse_frames}, overlap {a.overlap}, blend {a.blend} (override with --guidance, --coarse-start, '
+                   '--coarse-frames, --overlap, --blend)')
     try: level_guidance(a.guidance, model.cfg.n_levels, '--guidance')  # checked before any sampling
     except ValueError as e: ap.error(str(e))
     snapshot = Path(a.run).suffix == '.safetensors'  # RUN/snapshots/step_N.safetensors: samples go to RUN/samples_step_N
@@ -191,12 +202,13 @@ def sample_main(argv=None) -> int:
     out = Path(a.out) if a.out else run / (f'samples_{Path(a.run).stem}' if snapshot else 'samples')
     classes = _class_names(tcfg)
     files = save_samples(model, out, a.n, labels, a.steps, a.guidance, a.seed, classes, not a.no_progress,
-                         overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, churn=a.churn, prompts=a.prompt,
+                         overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, coarse_frames=a.coarse_frames,
+                         churn=a.churn, prompts=a.prompt,
                          text_encoder=encoder)
     churn = a.churn if a.churn is not None else inspect.signature(sample_pyramid).parameters['s_churn'].default
     summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance, churn=churn,
                    prompts=a.prompt,
-                   overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, files=files,
+                   overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, coarse_frames=a.coarse_frames, files=files,
                    **sample_measures(torch.load(files['tensor']), model.cfg, a.overlap, ck['train']))
     (out / 'summary.json').write_text(json.dumps(summary, indent=1))
     print(f"sampled {a.n} videos from {a.run if pretrained else run} (step {ck['step']}):")

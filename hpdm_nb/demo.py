@@ -17,7 +17,7 @@ from .config import ConfigError
 from .train import train, plot_losses, make_dataset
 from .runconfig import resolve_config
 from .checkpoints import CheckpointError, load_model
-from .cli import save_samples, _sample_fn, _class_names, _sigma_or_none
+from .cli import save_samples, _sample_fn, _class_names, sigma_arg
 
 # %% auto #0
 __all__ = ['run_demo', 'demo_main']
@@ -59,11 +59,11 @@ def run_demo(out='runs/demo', preset: str = 'demo', overrides=(), n_samples: int
         summary['object_stats'] = dict(data=object_stats(data), samples=object_stats(samples))
         summary['copy_check'] = dict(copy_check(samples, ds.videos), n_videos=len(ds))  # new videos, or copies?
     if pretrained:  # beside the ten-minute run: a model trained for hours, shipped with the package (nbs/07b)
-        from hpdm_nb.pretrained import load_pretrained, model_card
+        from hpdm_nb.pretrained import load_pretrained, model_card, card_sampler
         from hpdm_nb.shapes import SHAPE_KINDS
         t2, pm = time.time(), load_pretrained(pretrained)
         pf = save_samples(pm, out / f'pretrained_{pretrained}', n_samples, steps=sample_steps, seed=tcfg.seed,
-                          class_names=list(SHAPE_KINDS), progress=progress)
+                          class_names=list(SHAPE_KINDS), progress=progress, **card_sampler(pretrained))  # as its card
         card = model_card(pretrained)
         summary['pretrained'] = dict(name=pretrained, files=pf, seconds=time.time() - t2, step=card['step'],
                                      n_videos=card['config']['train']['n_videos'],
@@ -84,7 +84,7 @@ def demo_main(argv=None) -> int:
     ap.add_argument('--n-samples', type=int, default=8)
     ap.add_argument('--sample-steps', type=int, default=64, help='level-0 sampler steps (default 64)')
     ap.add_argument('--guidance', type=float, default=1.0)
-    ap.add_argument('--coarse-start', type=_sigma_or_none, default=0.5, metavar='SIGMA',
+    ap.add_argument('--coarse-start', type=sigma_arg, default=0.5, metavar='SIGMA',
                     help='start finer levels from the upsampled coarser level plus noise of this sigma (default 0.5; '
                          'none: from pure noise, as the paper; nbs/08)')
     ap.add_argument('--pretrained', default='workshop', metavar='NAME',

@@ -153,18 +153,21 @@ def training_source(train: dict, n: int, protocol: FVDProtocol, size) -> tuple:
 
 def evaluate_fvd(model, info: dict,  # `load_model`'s model and info (its 'train' config names the data)
                  protocol: FVDProtocol | None = None, steps: int = 64, batch_size: int = 16, progress: bool = True,
-                 i3d: I3D | None = None, samples: torch.Tensor | None = None) -> dict:
+                 i3d: I3D | None = None, samples: torch.Tensor | None = None,
+                 **sample_kw,  # the sampler's settings for `sample_pyramid` (guidance, coarse_start, ...; default the paper's)
+                ) -> dict:
     "Sample the model and compute its FVD against its training data under `protocol`."
     p = protocol or FVDProtocol()
     size = tuple(model.cfg.target[1:])
     real, desc = training_source(info.get('train', {}), p.n_real, p, size)
     if torch.is_tensor(real): p = replace(p, n_real=len(real))  # a training set smaller than asked is used whole
     t0 = time.time()
-    fake = samples if samples is not None else sample_videos(model, p.n_fake, steps, p.seed, progress=progress)
+    fake = samples if samples is not None else sample_videos(model, p.n_fake, steps, p.seed, progress=progress, **sample_kw)
     secs = time.time() - t0
     r = fvd(real, fake, p, i3d, batch_size, size, progress)
-    r.update(real=desc, fake=f"{p.n_fake} samples, seeds {p.seed} to {p.seed + p.n_fake - 1}, {steps} level-0 steps",
-             sampling_seconds=secs)
+    how = ''.join(f', {k}={v}' for k, v in sample_kw.items())
+    r.update(real=desc, fake=f"{p.n_fake} samples, seeds {p.seed} to {p.seed + p.n_fake - 1}, {steps} level-0 steps{how}",
+             sampler=dict(steps=steps, **sample_kw), sampling_seconds=secs)
     return r
 
 # %% ../nbs/12b_fvd.ipynb #29eb56e1
@@ -217,16 +220,26 @@ def eval_main(argv=None) -> int:
     ap.add_argument('--n', type=int, default=2048, help='videos to sample, and real videos to compare with (default 2048)')
     ap.add_argument('--n-real', type=int, help='real videos, if not --n')
     ap.add_argument('--steps', type=int, default=64, help='level-0 sampling steps (default 64)')
+    from hpdm_nb.cli import guidance_arg, sigma_arg
+    ap.add_argument('--guidance', type=guidance_arg, default=argparse.SUPPRESS,
+                    help="classifier-free guidance, or one per level like 3,1,1 (default 1, or a pretrained model's card's)")
+    ap.add_argument('--coarse-start', type=sigma_arg, default=argparse.SUPPRESS, metavar='SIGMA',
+                    help="finer levels start from the upsampled coarser level plus noise of this sigma (default none: "
+                         "pure noise, as the paper; or a pretrained model's card's)")
+    ap.add_argument('--coarse-frames', default=argparse.SUPPRESS, choices=['centre', 'even'],
+                    help="where that start puts the coarser level's frames in time (default centre, or the card's)")
     _protocol_args(ap)
     a = ap.parse_args(argv)
     dev = 'cuda' if a.device == 'cuda' or (a.device == 'auto' and torch.cuda.is_available()) else 'cpu'
     try:
         if a.run.startswith('pretrained:'):
-            from hpdm_nb.pretrained import _folder
+            from hpdm_nb.pretrained import _folder, card_sampler
             model, info = load_model(_folder(a.run.split(':', 1)[1]), dev)
-        else: model, info = load_model(a.run, dev)
+            sampler = card_sampler(a.run.split(':', 1)[1])  # the settings its card was measured with
+        else: model, info = load_model(a.run, dev); sampler = {}
+        sampler.update({k: getattr(a, k) for k in ('guidance', 'coarse_start', 'coarse_frames') if hasattr(a, k)})
         p = FVDProtocol(n_real=a.n_real or a.n, n_fake=a.n, frames=a.frames, clip=a.clip, fps=a.fps, seed=a.seed)
-        r = evaluate_fvd(model, info, p, a.steps, a.batch, not a.no_progress, load_i3d(a.i3d, dev))
+        r = evaluate_fvd(model, info, p, a.steps, a.batch, not a.no_progress, load_i3d(a.i3d, dev), **sampler)
     except (ValueError, FileNotFoundError, CheckpointError, LookupError) as e:
         print(f'hpdm_eval: error: {e}', file=sys.stderr); return 2
     r['source'], r['step'] = a.run, info.get('step')

@@ -15,8 +15,8 @@ from .model import HPDM
 
 
 # %% auto #0
-__all__ = ['WEIGHTS_DIR', 'PretrainedError', 'list_pretrained', 'model_card', 'load_pretrained', 'held_out_videos', 'hardware',
-           'run_wall_time', 'card_markdown', 'publish_pretrained']
+__all__ = ['WEIGHTS_DIR', 'PretrainedError', 'list_pretrained', 'model_card', 'card_sampler', 'load_pretrained',
+           'held_out_videos', 'hardware', 'run_wall_time', 'card_markdown', 'publish_pretrained']
 
 # %% ../nbs/07b_pretrained.ipynb #57052495
 import hpdm_nb
@@ -42,6 +42,12 @@ def _folder(name: str) -> Path:
 def model_card(name: str) -> dict:
     "The model card of a shipped model: config, data, command, hardware, time, measured quality."
     return json.loads((_folder(name) / 'card.json').read_text())
+
+
+def card_sampler(name: str) -> dict:
+    "The sampler settings a shipped model's card was measured with (guidance, start of the finer levels, ...), for `sample_pyramid`."
+    return {k: tuple(v) if isinstance(v, list) else v
+            for k, v in model_card(name).get('quality', {}).get('sampler', {}).items() if k != 'steps'}
 
 
 def load_pretrained(name: str = 'workshop', device='cpu', dtype: torch.dtype = torch.float32) -> HPDM:

@@ -17,7 +17,7 @@ from .tiles import resolve_stride, shifted_starts
 from .tiled import TiledDenoiser
 
 # %% auto #0
-__all__ = ['sample_generators', 'per_sample_randn', 'level_guidance', 'sample_pyramid']
+__all__ = ['START_FRAMES', 'sample_generators', 'per_sample_randn', 'upsample_start', 'level_guidance', 'sample_pyramid']
 
 # %% ../nbs/08c_sampling.ipynb #9c22723e
 def sample_generators(seeds: Sequence[int], device='cpu') -> list[torch.Generator]:
@@ -28,6 +28,26 @@ def sample_generators(seeds: Sequence[int], device='cpu') -> list[torch.Generato
 def per_sample_randn(generators: Sequence[torch.Generator], shape: Sequence[int], device, dtype) -> torch.Tensor:
     "Standard normal noise `len(generators),*shape`, row `i` from generator `i`."
     return torch.stack([torch.randn(tuple(shape), generator=g, device=g.device, dtype=dtype) for g in generators]).to(device)
+
+# %% ../nbs/08c_sampling.ipynb #da37645f
+START_FRAMES = ('centre', 'even')
+
+
+def upsample_start(coarse: torch.Tensor,  # the finished coarser level `n,C,T,H,W` (data units)
+                   size: Sequence[int],  # the finer level's `(T, H, W)`
+                   frames: str = 'centre',  # where the coarser level's frames go in time: 'centre' or 'even'
+                  ) -> torch.Tensor:
+    "The coarser level upsampled to a finer level's size, the start of `coarse_start`: trilinear, with a choice in time."
+    if frames not in START_FRAMES: raise ValueError(f'frames must be one of {START_FRAMES}; got {frames!r}')
+    T, t = int(size[0]), coarse.shape[2]
+    if frames == 'centre' or T == t:  # each coarse frame at the centre of the finer frames it averages
+        return F.interpolate(coarse, size=tuple(size), mode='trilinear', align_corners=False)
+    y = F.interpolate(coarse, size=(t, *size[1:]), mode='trilinear', align_corners=False)  # h and w only
+    pos = torch.arange(T, device=coarse.device, dtype=torch.float64) * (t / T)  # finer frame j at coarse frame j t / T
+    lo = pos.floor().long().clamp(max=t - 1)
+    hi = (lo + 1).clamp(max=t - 1)
+    a = (pos - lo).to(y.dtype).view(1, 1, -1, 1, 1)
+    return torch.lerp(y[:, :, lo], y[:, :, hi], a)
 
 # %% ../nbs/08c_sampling.ipynb #1f15bc25
 def level_guidance(guidance: float | Sequence[float],  # one scale, or one per level (the last repeats)
@@ -66,6 +86,8 @@ def sample_pyramid(model: HPDM,
                    tile_batch: int | None = None,  # at most this many tiles through the model at once
                    coarse_start: float | None = None,  # finer levels start from the upsampled coarser level plus noise
                                                        # of this sigma (None: from pure noise at sigma_max, as the paper)
+                   coarse_frames: str = 'centre',  # where that start puts the coarser level's frames in time when the
+                                                   # finer level has more ('centre' or 'even', `upsample_start`)
                    shift: str | None = None,  # 'hw' or 'thw': alternate the tile grid of the finer levels, step by step,
                                               # with one moved by half a patch along these axes (a seam remedy, nbs/10)
                    callback=None,  # called after every step with dict(level, i, sigma, x, denoised, denoiser), data units
@@ -100,6 +122,8 @@ def sample_pyramid(model: HPDM,
     st = resolve_stride(pyr.patch, overlap, stride)
     scales = level_guidance(guidance, cfg.n_levels)
     if s_churn < 0: raise ValueError(f's_churn={s_churn}: level 0 churn must be 0 (deterministic Heun) or positive')
+    if coarse_frames not in START_FRAMES:
+        raise ValueError(f'coarse_frames must be one of {START_FRAMES}; got {coarse_frames!r}')
     if coarse_start is not None and not sigma_min < coarse_start <= sigma_max:
         raise ValueError(f'coarse_start={coarse_start} must lie in ({sigma_min}, {sigma_max}] (between sigma_min and '
                          'sigma_max), or be None to start every level from pure noise')
@@ -139,7 +163,7 @@ def sample_pyramid(model: HPDM,
                 noise = default_noise_sampler(x, generator)
             x = x * sigmas[0]
             if refine:  # the coarser level, upsampled to this level's size, in this level's scaled space
-                up = F.interpolate(finished[-1], size=pyr.resolution(l), mode='trilinear', align_corners=False)
+                up = upsample_start(finished[-1], pyr.resolution(l), coarse_frames)
                 x = x + up / model.level_sigma_in(l)
             name = samplers[0] if l == 0 else samplers[-1]
             kw = dict(s_churn=s_churn, s_tmin=s_tmin, s_tmax=s_tmax, s_noise=s_noise) if l == 0 else {}

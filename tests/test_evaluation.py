@@ -59,4 +59,6 @@ def test_hpdm_eval_samples_a_model_and_reports_its_fvd(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     r = json.loads(out.read_text())
     assert r['protocol']['n_fake'] == 3 and r['protocol']['n_real'] == 3 and 'training set' in r['real']
+    from hpdm_nb.pretrained import card_sampler  # a shipped model is sampled as its card was measured
+    assert r['sampler']['coarse_start'] == card_sampler('workshop')['coarse_start'] and 'coarse_start=' in r['fake']
     assert float(proc.stdout.strip().splitlines()[-1].split()[-1]) == round(r['fvd'], 2) and r['fvd'] > 0
