@@ -29,7 +29,7 @@ def per_sample_randn(generators: Sequence[torch.Generator], shape: Sequence[int]
     "Standard normal noise `len(generators),*shape`, row `i` from generator `i`."
     return torch.stack([torch.randn(tuple(shape), generator=g, device=g.device, dtype=dtype) for g in generators]).to(device)
 
-# %% ../nbs/08c_sampling.ipynb #da37645f
+# %% ../nbs/08c_sampling.ipynb #ca1f738e
 START_FRAMES = ('centre', 'even')
 
 
