@@ -188,6 +188,7 @@ def sample_main(argv=None) -> int:
     from hpdm_nb.pretrained import card_sampler
     card = card_sampler(a.run.split(':', 1)[1]) if pretrained else {}  # the settings its quality was measured with
     if a.guidance is None: a.guidance = card.get('guidance', 1.0)
+    if a.churn is None: a.churn = card.get('s_churn')  # None: sample_pyramid's default
     for k, default in (('coarse_start', None), ('coarse_frames', 'centre'), ('overlap', 'none'), ('blend', 'uniform')):
         if not hasattr(a, k): setattr(a, k, card.get(k, default))  # what is not given: the card's, or the default
     if card: print(f'sampler of the model card: guidance {a.guidance}, coarse_start {a.coarse_start}, coarse_frames '
