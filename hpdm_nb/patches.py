@@ -174,8 +174,8 @@ def sample_starts(pyramid: Pyramid,  # the pyramid
 
 def level_coords(pyramid: Pyramid, level: int, starts: torch.Tensor) -> PatchCoords:
     "Patch coordinates (units of the whole video) of `level` windows starting at `starts` (`n,3`, level pixels)."
-    Rl = torch.tensor(pyramid.resolution(level), dtype=torch.float32)
-    return PatchCoords(torch.tensor(pyramid.scale(level)).expand(len(starts), 3).clone(), starts.float() / Rl)
+    Rl = torch.tensor(pyramid.resolution(level), dtype=torch.float32, device=starts.device)
+    return PatchCoords(torch.tensor(pyramid.scale(level), device=starts.device).expand(len(starts), 3).clone(), starts.float() / Rl)
 
 
 def starts_to_coords(pyramid: Pyramid, starts: torch.Tensor) -> list[PatchCoords]:
@@ -211,7 +211,7 @@ def extract_patches(x: torch.Tensor,  # videos at the target resolution, `B,C,T,
     for l in pyramid.levels:
         f = pyramid.factor(l)
         size = [ra * fa for ra, fa in zip(pyramid.patch, f)]  # the region in target pixels
-        s0 = (starts[:, l] * torch.tensor(f, dtype=starts.dtype)).long().tolist()
+        s0 = (starts[:, l] * torch.tensor(f, dtype=starts.dtype, device=starts.device)).long().tolist()
         crops = torch.stack([xb[i, :, a:a + size[0], b:b + size[1], c:c + size[2]] for i, (a, b, c) in enumerate(s0)])
         out.append(crops if f == (1, 1, 1) else F.avg_pool3d(crops, f))
     return out
