@@ -161,7 +161,7 @@ def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict]
                grad_sync=None,  # grad_sync(last) -> context for each micro-batch (default: always synchronise)
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "One optimiser step over `grad_accum` micro-batches: returns the loss, the per-level losses and the gradient norm."
-    forward, cfg = forward or model, model.cfg
+    forward, cfg = model if forward is None else forward, model.cfg  # not `or`: a compiled module refuses len()
     dev = next(model.parameters()).device
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16)
     tot, per_level = 0.0, 0.0

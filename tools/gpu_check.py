@@ -1,0 +1,103 @@
+"""The library's GPU paths, checked on one CUDA device in one short run (the device machine's time is scarce).
+
+Each check runs on its own, so that one failure does not hide the others, and the run stops starting checks at
+`--deadline` seconds. It writes `gpu_check.json`: per check, `ok`, what it measured, or the traceback.
+
+- sample: the pretrained model sampled with its card's sampler on the GPU and on the CPU, from the same seeds
+  (TF32 off): the largest difference per level.
+- sample_cli: `hpdm_sample pretrained:workshop --device cuda`.
+- cached: the level cache on the GPU ('full' against 'none'): the largest difference.
+- train_resume: the tiny preset trained 20 steps on the GPU, and 10 + 10 steps with a stop between: the losses and
+  the largest weight difference (GPU kernels need not be bitwise reproducible; the difference is reported).
+- timing: seconds per video of the card's sampler (64 steps) and training videos/s of the whole workshop-64 model.
+- compile: the tiny preset with bf16 autocast and torch.compile.
+
+    python tools/gpu_check.py --out $OUT [--deadline 180]
+"""
+import argparse, json, time, traceback, tempfile
+from pathlib import Path
+import torch
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--out', default='runs/gpu-check')
+    ap.add_argument('--deadline', type=float, default=180, help='start no check after this many seconds')
+    ap.add_argument('--device', default='cuda')
+    a = ap.parse_args()
+    from hpdm_nb.pretrained import load_pretrained, card_sampler
+    from hpdm_nb.sampling import sample_pyramid
+    from hpdm_nb.runconfig import resolve_config
+    from hpdm_nb.train import train, read_metrics
+    from hpdm_nb.cli import sample_main
+    out, t0, dev = Path(a.out), time.time(), a.device
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp())
+    res = dict(device=torch.cuda.get_device_name() if dev == 'cuda' else dev, torch=torch.__version__, checks={})
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False  # compare in true fp32
+    kw = card_sampler('workshop')
+    labels, seeds = torch.tensor([0, 1]), [0, 1]
+
+    def sample(model, steps=16, **more):
+        return sample_pyramid(model, 2, labels=labels, seeds=seeds, steps=steps, progress=False, **{**kw, **more})
+
+    def c_sample():
+        gpu = sample(load_pretrained('workshop', device=dev))
+        cpu = sample(load_pretrained('workshop'))
+        assert all(g.device.type == torch.device(dev).type for g in gpu), 'samples are not on the model device'
+        return dict(max_diff=[float((g.cpu() - c).abs().max()) for g, c in zip(gpu, cpu)])
+
+    def c_sample_cli():
+        rc = sample_main(['pretrained:workshop', '--n', '2', '--steps', '8', '--device', dev, '--out', str(tmp / 'cli'),
+                          '--no-progress'])
+        assert rc == 0, f'hpdm_sample returned {rc}'
+        return dict(files=sorted(p.name for p in (tmp / 'cli').iterdir()))
+
+    def c_cached():
+        m = load_pretrained('workshop', device=dev)
+        full, none = sample(m, cache='full'), sample(m, cache='none')
+        return dict(max_diff=[float((f - n).abs().max()) for f, n in zip(full, none)])
+
+    def c_train_resume():
+        base = dict(device=dev, steps=20, log_every=1, ckpt_every=1000)
+        mcfg, t1 = resolve_config('tiny', dict(base, out=str(tmp / 'a')))
+        train(mcfg, t1, progress=False)
+        _, t2 = resolve_config('tiny', dict(base, out=str(tmp / 'b')))
+        train(mcfg, t2, progress=False, stop_at=10)
+        train(mcfg, t2, progress=False)
+        la, lb = ([r['loss'] for r in read_metrics(tmp / x)] for x in 'ab')
+        wa, wb = (torch.load(tmp / x / 'ckpt.pt', map_location='cpu', weights_only=False)['model'] for x in 'ab')
+        return dict(loss_a=la[-3:], loss_b=lb[-3:], max_weight_diff=max(float((wa[k] - wb[k]).abs().max()) for k in wa))
+
+    def c_timing():
+        torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
+        m = load_pretrained('workshop', device=dev)
+        sample_pyramid(m, 8, labels=torch.arange(8) % 4, seeds=range(8), steps=8, progress=False, **kw)  # warm-up
+        torch.cuda.synchronize(); t = time.time()
+        sample_pyramid(m, 8, labels=torch.arange(8) % 4, seeds=range(8), steps=64, progress=False, **kw)
+        torch.cuda.synchronize(); s_per_video = (time.time() - t) / 8
+        mcfg, tc = resolve_config('workshop-64', dict(device=dev, out=str(tmp / 'w'), steps=30, batch_size=64,
+                                                      log_every=15, ckpt_every=1000))
+        train(mcfg, tc, progress=False)
+        return dict(card_sampler_s_per_video=s_per_video, train_videos_per_s_batch64=read_metrics(tmp / 'w')[-1]['videos_per_s'])
+
+    def c_compile():
+        mcfg, tc = resolve_config('tiny', dict(device=dev, out=str(tmp / 'c'), steps=10, log_every=5, precision='bf16',
+                                               compile=True))
+        t = time.time(); train(mcfg, tc, progress=False)
+        return dict(seconds=time.time() - t, loss=read_metrics(tmp / 'c')[-1]['loss'])
+
+    for name, fn in [('sample', c_sample), ('sample_cli', c_sample_cli), ('cached', c_cached),
+                     ('train_resume', c_train_resume), ('timing', c_timing), ('compile', c_compile)]:
+        if time.time() - t0 > a.deadline:
+            res['checks'][name] = dict(ok=None, skipped='deadline'); continue
+        t = time.time()
+        try: res['checks'][name] = dict(ok=True, **fn())
+        except Exception: res['checks'][name] = dict(ok=False, error=traceback.format_exc()[-3000:])
+        res['checks'][name]['seconds'] = round(time.time() - t, 1)
+        print(name, json.dumps(res['checks'][name])[:1500], flush=True)
+        (out / 'gpu_check.json').write_text(json.dumps(res, indent=1))
+
+
+if __name__ == '__main__':
+    main()
