@@ -19,7 +19,7 @@ from hpdm_nb.model import HPDM
 from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict, read_weights
 from hpdm_nb.quality import shapes_data, evaluate_model
 from hpdm_nb.pretrained import publish_pretrained, load_pretrained
-from hpdm_nb.cli import guidance_arg
+from hpdm_nb.cli import sampler_args, sampler_settings
 
 
 def row(step, res):
@@ -47,22 +47,14 @@ def main():
     ap.add_argument('--command', default='hpdm_train workshop-64')
     ap.add_argument('--dest', help='publish into this folder instead of the package (for trying it out)')
     ap.add_argument('--note', action='append', default=[], help='a further paragraph for the model card (repeatable)')
-    ap.add_argument('--guidance', type=guidance_arg, default=1.0, help='classifier-free guidance scale, or one per level (3,1,1)')
-    ap.add_argument('--coarse-start', type=float, help='finer levels start from the upsampled coarser level plus noise of '
-                                                       'this sigma (default: from pure noise, as the paper; nbs/08c)')
-    ap.add_argument('--coarse-frames', default='centre', choices=['centre', 'even'],
-                    help="where that start puts the coarser level's frames in time (nbs/08c)")
-    ap.add_argument('--overlap', default='none', choices=['none', 'spatial', 'full'], help='tile overlap of the finer levels')
-    ap.add_argument('--blend', default='uniform', choices=['uniform', 'ramp', 'gaussian'], help='how overlapping tiles merge')
-    ap.add_argument('--churn', type=float, default=0.0, help="level 0's s_churn (0: deterministic Heun, the default of "
-                                                             'sample_pyramid; rows measured before it was recorded used 40)')
+    sampler_args(ap)  # --guidance, --churn, --coarse-start, --coarse-frames, --overlap, --blend (the library's defaults)
     ap.add_argument('--sweep', help='text models, with --publish: also measure text following at these guidance scales '
                                     '(comma-separated), into the card')
     ap.add_argument('--sweep-n', type=int, default=32, help='samples per guidance scale of --sweep')
     a = ap.parse_args()
-    sampler = dict(guidance=a.guidance, s_churn=a.churn, coarse_start=a.coarse_start)  # recorded in the results and card
-    sampler.update({k: v for k, v in (('coarse_frames', a.coarse_frames), ('overlap', a.overlap), ('blend', a.blend))
-                    if v != {'coarse_frames': 'centre', 'overlap': 'none', 'blend': 'uniform'}[k]})
+    given, default = sampler_settings(a), sampler_settings(argparse.Namespace())
+    sampler = {k: v for k, v in given.items()  # recorded in the results and card: these three always, the rest if set
+               if k in ('guidance', 's_churn', 'coarse_start') or v != default[k]}
     run = Path(a.run)
     cfg = json.loads((run / 'config.json').read_text())
     mcfg = HPDMConfig.from_dict(cfg['model'])
@@ -145,7 +137,7 @@ def main():
             for w in (float(x) for x in a.sweep.split(',')):
                 t0 = time.time()
                 v = sample_pyramid(model, len(prompts), prompts=prompts, text_encoder=cond['text_encoder'],
-                                   seeds=range(a.seed, a.seed + len(prompts)), steps=a.steps, guidance=w, s_churn=a.churn,
+                                   seeds=range(a.seed, a.seed + len(prompts)), steps=a.steps, guidance=w, s_churn=sampler['s_churn'],
                                    progress=False)[-1]
                 card['guidance_sweep'][f'{w:g}'] = tf = text_following(v, prompts, judge)
                 print(f"guidance {w:g}: colour/kind/both {tf['prompts']['colour']:.0%}/{tf['prompts']['kind']:.0%}/"

@@ -21,8 +21,8 @@ from .checkpoints import CheckpointError, load_model, export_ema
 from .sampling import sample_pyramid, level_guidance
 
 # %% auto #0
-__all__ = ['level_sheet', 'save_samples', 'train_main', 'sigma_arg', 'guidance_arg', 'sample_main', 'sample_measures',
-           'export_main', 'main']
+__all__ = ['level_sheet', 'save_samples', 'train_main', 'sigma_arg', 'guidance_arg', 'sampler_args', 'sampler_settings',
+           'sample_main', 'sample_measures', 'export_main', 'main']
 
 # %% ../nbs/50_cli.ipynb #bb4f12ea
 def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None = None, names=None):
@@ -133,6 +133,40 @@ def guidance_arg(v: str) -> float | list[float]:
     return g[0] if len(g) == 1 else g
 
 
+def _sampler_defaults() -> dict:
+    "The defaults of `sample_pyramid`'s settings that the commands expose."
+    ps = inspect.signature(sample_pyramid).parameters
+    d = {k: ps[k].default for k in ('guidance', 's_churn', 'coarse_start', 'coarse_frames', 'overlap', 'blend')}
+    return {**d, 'overlap': d['overlap'] or 'none'}  # the command line's word for no overlap
+
+
+def sampler_args(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    "Add the sampler's options to a command; those not given stay unset, so that `sampler_settings` can fill them."
+    d = _sampler_defaults()
+    opts = [('--guidance', 'guidance', dict(type=guidance_arg, metavar='G'),
+             'classifier-free guidance scale, or one per level like 3,1,1 (the last repeats)'),
+            ('--churn', 's_churn', dict(type=float), "level 0's stochastic churn s_churn (0: deterministic Heun; EDM "
+                                                     'uses 40 over 256 steps)'),
+            ('--coarse-start', 'coarse_start', dict(type=sigma_arg, metavar='SIGMA'),
+             'finer levels start from the upsampled coarser level plus noise of this sigma (none: pure noise, as the paper)'),
+            ('--coarse-frames', 'coarse_frames', dict(choices=['centre', 'even']),
+             "where that start puts the coarser level's frames in time"),
+            ('--overlap', 'overlap', dict(choices=['none', 'spatial', 'full']),
+             'tile overlap of the finer levels: none, spatial (50%% in h, w) or full (50%% in t, h, w)'),
+            ('--blend', 'blend', dict(choices=['uniform', 'ramp', 'gaussian']), 'how overlapping tiles merge')]
+    for flag, dest, kw, text in opts:
+        default = 'none' if d[dest] is None else d[dest]  # coarse_start
+        ap.add_argument(flag, dest=dest, default=argparse.SUPPRESS, **kw,
+                        help=f"{text} (default {default}, or a pretrained model's card's; nbs/08c)")
+    return ap
+
+
+def sampler_settings(args: argparse.Namespace, card: dict | None = None) -> dict:
+    "`sample_pyramid`'s settings for a command: each as given on the command line, else the model card's, else the default."
+    return {k: getattr(args, k) if hasattr(args, k) else (card or {}).get(k, v) for k, v in _sampler_defaults().items()}
+
+
+# %% ../nbs/50_cli.ipynb #0e4b6cce
 def sample_main(argv=None) -> int:
     "Console script `hpdm_sample RUN`: sample videos with a run's EMA weights."
     ap = argparse.ArgumentParser(prog='hpdm_sample', description='Sample videos from a trained HPDM run.')
@@ -143,22 +177,8 @@ def sample_main(argv=None) -> int:
     ap.add_argument('--prompt', action='append', help='text models: a prompt (repeat for several; cycled to --n)')
     ap.add_argument('--labels', type=int, nargs='*', help='class of each video (default: 0, 1, 2, ... cycling)')
     ap.add_argument('--steps', type=int, default=64, help='level-0 steps, halved per level (default 64)')
-    ap.add_argument('--guidance', type=guidance_arg, help='classifier-free guidance scale, or one per level like 3,1 (the '
-                                                     "last repeats; default 1, none, or a pretrained model's card's; nbs/08c)")
     ap.add_argument('--seed', type=int, default=0, help='sample i uses seed + i, so a sample does not depend on --n')
-    ap.add_argument('--churn', type=float, help="level 0's stochastic churn, s_churn (default: sample_pyramid's; 0 is "
-                                                'deterministic Heun, EDM uses 40 over 256 steps; nbs/08c)')
-    ap.add_argument('--overlap', default=argparse.SUPPRESS, choices=['none', 'spatial', 'full'],
-                    help='tile overlap of the finer levels: none, spatial (50%% in h, w) or full (50%% in t, h, w) '
-                         "(default none, or a pretrained model's card's)")
-    ap.add_argument('--blend', default=argparse.SUPPRESS, choices=['uniform', 'ramp', 'gaussian'],
-                    help="how overlapping tiles merge (default uniform, or a pretrained model's card's)")
-    ap.add_argument('--coarse-start', type=sigma_arg, default=argparse.SUPPRESS, metavar='SIGMA',
-                    help='start finer levels from the upsampled coarser level plus noise of this sigma (default none: '
-                         "from pure noise, as the paper; or a pretrained model's card's; nbs/08c)")
-    ap.add_argument('--coarse-frames', default=argparse.SUPPRESS, choices=['centre', 'even'],
-                    help="where that start puts the coarser level's frames in time (default centre, or a pretrained "
-                         "model's card's; nbs/08c)")
+    sampler_args(ap)  # --guidance, --churn, --coarse-start, --coarse-frames, --overlap, --blend
     ap.add_argument('--out', help='output folder (default: RUN/samples)')
     ap.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
     ap.add_argument('--no-progress', action='store_true')
@@ -166,7 +186,7 @@ def sample_main(argv=None) -> int:
     matplotlib.use('Agg')
     if a.n is None: a.n = len(a.prompt) if a.prompt else 8
     if a.n < 1 or a.steps < 1: ap.error('--n and --steps must be positive')
-    if a.churn is not None and a.churn < 0: ap.error(f'--churn must be 0 (deterministic) or positive, got {a.churn}')
+    if getattr(a, 's_churn', 0) < 0: ap.error(f'--churn must be 0 (deterministic) or positive, got {a.s_churn}')
     dev = 'cuda' if a.device == 'cuda' or (a.device == 'auto' and torch.cuda.is_available()) else 'cpu'
     pretrained = a.run.startswith('pretrained:')
     try: model, ck = load_model(a.run, dev)  # pretrained:NAME is a model shipped inside the package (nbs/07b)
@@ -187,14 +207,10 @@ def sample_main(argv=None) -> int:
         labels = torch.tensor(a.labels)
     from hpdm_nb.pretrained import card_sampler
     card = card_sampler(a.run.split(':', 1)[1]) if pretrained else {}  # the settings its quality was measured with
-    if a.guidance is None: a.guidance = card.get('guidance', 1.0)
-    if a.churn is None: a.churn = card.get('s_churn')  # None: sample_pyramid's default
-    for k, default in (('coarse_start', None), ('coarse_frames', 'centre'), ('overlap', 'none'), ('blend', 'uniform')):
-        if not hasattr(a, k): setattr(a, k, card.get(k, default))  # what is not given: the card's, or the default
-    if card: print(f'sampler of the model card: guidance {a.guidance}, coarse_start {a.coarse_start}, coarse_frames '
-                   f'{a.coarse_frames}, overlap {a.overlap}, blend {a.blend} (override with --guidance, --coarse-start, '
-                   '--coarse-frames, --overlap, --blend)')
-    try: level_guidance(a.guidance, model.cfg.n_levels, '--guidance')  # checked before any sampling
+    sampler = sampler_settings(a, card)  # each as given, else the card's, else sample_pyramid's default
+    if card: print('sampler of the model card: ' + ', '.join(f'{k} {v}' for k, v in sampler.items()) +
+                   ' (override with --guidance, --churn, --coarse-start, --coarse-frames, --overlap, --blend)')
+    try: level_guidance(sampler['guidance'], model.cfg.n_levels, '--guidance')  # checked before any sampling
     except ValueError as e: ap.error(str(e))
     snapshot = Path(a.run).suffix == '.safetensors'  # RUN/snapshots/step_N.safetensors: samples go to RUN/samples_step_N
     if pretrained: run = Path('runs') / f"pretrained-{a.run.split(':', 1)[1]}"  # never write into the installed package
@@ -202,15 +218,11 @@ def sample_main(argv=None) -> int:
     else: run = Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent
     out = Path(a.out) if a.out else run / (f'samples_{Path(a.run).stem}' if snapshot else 'samples')
     classes = _class_names(tcfg)
-    files = save_samples(model, out, a.n, labels, a.steps, a.guidance, a.seed, classes, not a.no_progress,
-                         overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, coarse_frames=a.coarse_frames,
-                         churn=a.churn, prompts=a.prompt,
-                         text_encoder=encoder)
-    churn = a.churn if a.churn is not None else inspect.signature(sample_pyramid).parameters['s_churn'].default
-    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, guidance=a.guidance, churn=churn,
-                   prompts=a.prompt,
-                   overlap=a.overlap, blend=a.blend, coarse_start=a.coarse_start, coarse_frames=a.coarse_frames, files=files,
-                   **sample_measures(torch.load(files['tensor']), model.cfg, a.overlap, ck['train']))
+    files = save_samples(model, out, a.n, labels, a.steps, seed=a.seed, class_names=classes, progress=not a.no_progress,
+                         prompts=a.prompt, text_encoder=encoder, **sampler)
+    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, prompts=a.prompt,
+                   **{('churn' if k == 's_churn' else k): v for k, v in sampler.items()}, files=files,
+                   **sample_measures(torch.load(files['tensor']), model.cfg, sampler['overlap'], ck['train']))
     (out / 'summary.json').write_text(json.dumps(summary, indent=1))
     print(f"sampled {a.n} videos from {a.run if pretrained else run} (step {ck['step']}):")
     for k, v in files.items(): print(f'  {k:<11} {v}')
@@ -242,6 +254,7 @@ def sample_measures(videos: torch.Tensor, cfg: HPDMConfig, overlap='none', train
         ds = MovingShapes(train['n_videos'] + n_data, size=cfg.target, seed=train.get('data_seed', 0))
         out['data'] = measure(torch.stack([ds[i]['video'] for i in range(train['n_videos'], train['n_videos'] + n_data)]))
     return out
+
 
 # %% ../nbs/50_cli.ipynb #ef92f80a
 def export_main(argv=None) -> int:

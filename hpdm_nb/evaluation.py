@@ -220,14 +220,8 @@ def eval_main(argv=None) -> int:
     ap.add_argument('--n', type=int, default=2048, help='videos to sample, and real videos to compare with (default 2048)')
     ap.add_argument('--n-real', type=int, help='real videos, if not --n')
     ap.add_argument('--steps', type=int, default=64, help='level-0 sampling steps (default 64)')
-    from hpdm_nb.cli import guidance_arg, sigma_arg
-    ap.add_argument('--guidance', type=guidance_arg, default=argparse.SUPPRESS,
-                    help="classifier-free guidance, or one per level like 3,1,1 (default 1, or a pretrained model's card's)")
-    ap.add_argument('--coarse-start', type=sigma_arg, default=argparse.SUPPRESS, metavar='SIGMA',
-                    help="finer levels start from the upsampled coarser level plus noise of this sigma (default none: "
-                         "pure noise, as the paper; or a pretrained model's card's)")
-    ap.add_argument('--coarse-frames', default=argparse.SUPPRESS, choices=['centre', 'even'],
-                    help="where that start puts the coarser level's frames in time (default centre, or the card's)")
+    from hpdm_nb.cli import sampler_args, sampler_settings
+    sampler_args(ap)  # --guidance, --churn, --coarse-start, ...: default the card's for pretrained:NAME
     _protocol_args(ap)
     a = ap.parse_args(argv)
     dev = 'cuda' if a.device == 'cuda' or (a.device == 'auto' and torch.cuda.is_available()) else 'cpu'
@@ -235,9 +229,9 @@ def eval_main(argv=None) -> int:
         if a.run.startswith('pretrained:'):
             from hpdm_nb.pretrained import _folder, card_sampler
             model, info = load_model(_folder(a.run.split(':', 1)[1]), dev)
-            sampler = card_sampler(a.run.split(':', 1)[1])  # the settings its card was measured with
-        else: model, info = load_model(a.run, dev); sampler = {}
-        sampler.update({k: getattr(a, k) for k in ('guidance', 'coarse_start', 'coarse_frames') if hasattr(a, k)})
+            card = card_sampler(a.run.split(':', 1)[1])  # the settings its card was measured with
+        else: model, info = load_model(a.run, dev); card = {}
+        sampler = sampler_settings(a, card)  # each as given, else the card's, else sample_pyramid's default
         p = FVDProtocol(n_real=a.n_real or a.n, n_fake=a.n, frames=a.frames, clip=a.clip, fps=a.fps, seed=a.seed)
         r = evaluate_fvd(model, info, p, a.steps, a.batch, not a.no_progress, load_i3d(a.i3d, dev), **sampler)
     except (ValueError, FileNotFoundError, CheckpointError, LookupError) as e:
