@@ -1,6 +1,7 @@
 """FVD of trained models against their training data (nbs/12), beside the FVD of held-out data at the same sizes.
 
     python benchmarks/fvd_models.py pretrained:workshop [runs/demo ...] --n-real 512 --n-fake 128 [--card]
+        [--paper-sampler] [--guidance 3,1,1 --coarse-start 0.1 ...: the sampler options of hpdm_sample]
 
 For each model: its training videos (a seeded subset of --n-real) are the real side, --n-fake samples (seeds 0, 1, ...,
 classes in turn, 64 level-0 steps; a pretrained model with the sampler settings of its card, others with the paper's,
@@ -18,6 +19,7 @@ from hpdm_nb.shapes import MovingShapes
 from hpdm_nb.evaluation import FVDProtocol, evaluate_fvd, frechet_distance
 from hpdm_nb.i3d import i3d_features, load_i3d
 from hpdm_nb.checkpoints import load_model
+from hpdm_nb.cli import sampler_args, sampler_settings
 
 
 def main():
@@ -28,17 +30,20 @@ def main():
     ap.add_argument('--steps', type=int, default=64)
     ap.add_argument('--card', action='store_true', help='write the result into the pretrained model card')
     ap.add_argument('--paper-sampler', action='store_true', help="sample pretrained models as the paper does, not as their card")
+    sampler_args(ap)  # a setting given here replaces the card's (or the paper's, with --paper-sampler)
     a = ap.parse_args()
+    given = {k: v for k, v in vars(a).items() if k in sampler_settings(argparse.Namespace())}
     out = Path(__file__).with_name('fvd_models.json')
     results = json.loads(out.read_text()) if out.exists() else {}
     i3d = load_i3d()
     for src in a.models:
-        sampler = {}
+        card = {}
         if src.startswith('pretrained:'):
             from hpdm_nb.pretrained import _folder, card_sampler
             model, info = load_model(_folder(src.split(':', 1)[1]))
-            if not a.paper_sampler: sampler = card_sampler(src.split(':', 1)[1])
+            if not a.paper_sampler: card = card_sampler(src.split(':', 1)[1])
         else: model, info = load_model(src)
+        sampler = sampler_settings(a, card)
         p = FVDProtocol(n_real=a.n_real, n_fake=a.n_fake)
         t0 = time.time()
         r = evaluate_fvd(model, info, p, a.steps, i3d=i3d, **sampler)
@@ -48,7 +53,8 @@ def main():
         r['data_fvd'] = frechet_distance(r['features']['real'], i3d_features(held, i3d, total=len(held)))
         r.pop('features')
         r.update(model=src, step=info.get('step'), total_seconds=time.time() - t0)
-        results[src + (' (paper sampler)' if a.paper_sampler and src.startswith('pretrained:') else '')] = r
+        key = src + (' (paper sampler)' if a.paper_sampler and src.startswith('pretrained:') else '')
+        results[key + ''.join(f', {k}={v}' for k, v in given.items())] = r
         out.write_text(json.dumps(results, indent=1))
         print(f"{src}: FVD {r['fvd']:.1f}; held-out data {r['data_fvd']:.1f} ({r['fake']} against {r['real']}; "
               f"{r['total_seconds']:.0f} s)", flush=True)

@@ -5,7 +5,7 @@ Each check runs on its own, so that one failure does not hide the others, and th
 
 - sample: the pretrained model sampled with its card's sampler on the GPU and on the CPU, from the same seeds
   (TF32 off): the largest difference per level.
-- sample_cli: `hpdm_sample pretrained:workshop --device cuda`.
+- sample_cli: `hpdm_sample pretrained:workshop --device cuda` (skipped where no ffmpeg can write its videos).
 - cached: the level cache on the GPU ('full' against 'none'): the largest difference.
 - train_resume: the tiny preset trained 20 steps on the GPU, and 10 + 10 steps with a stop between: the losses and
   the largest weight difference (GPU kernels need not be bitwise reproducible; the difference is reported).
@@ -13,6 +13,8 @@ Each check runs on its own, so that one failure does not hide the others, and th
 - compile: the tiny preset with bf16 autocast and torch.compile.
 
     python tools/gpu_check.py --out $OUT [--deadline 180]
+
+On the GPU machine, carry the wheels of tools/gpu_wheels.sh. Its results of 2026-11-30 are benchmarks/gpu_check.json.
 """
 import argparse, json, time, traceback, tempfile
 from pathlib import Path
@@ -48,6 +50,9 @@ def main():
         return dict(max_diff=[float((g.cpu() - c).abs().max()) for g, c in zip(gpu, cpu)])
 
     def c_sample_cli():
+        import shutil, importlib.util
+        if importlib.util.find_spec('imageio_ffmpeg') is None and shutil.which('ffmpeg') is None:
+            return dict(skipped='no ffmpeg on this machine to write videos with (tools/gpu_wheels.sh says why)')
         rc = sample_main(['pretrained:workshop', '--n', '2', '--steps', '8', '--device', dev, '--out', str(tmp / 'cli'),
                           '--no-progress'])
         assert rc == 0, f'hpdm_sample returned {rc}'
