@@ -12,7 +12,7 @@ trains at about 17 videos/s. This script continues it from the shipped weights w
 
 Join the weights into the shipped model afterwards and measure them on the CPU (benchmarks/pretrained_quality.py).
 """
-import argparse, json, os, platform, time
+import argparse, json, platform, time
 from pathlib import Path
 
 import torch

@@ -10,7 +10,7 @@ import torch
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['append_dims', 'edm_scalings', 'Denoiser', 'sample_sigmas', 'get_sigmas_karras']
+__all__ = ['SIGMA_MIN', 'SIGMA_MAX', 'append_dims', 'edm_scalings', 'Denoiser', 'sample_sigmas', 'get_sigmas_karras']
 
 # %% ../nbs/02_diffusion.ipynb #dd053ac7
 def append_dims(x: torch.Tensor, ndim: int) -> torch.Tensor:
@@ -79,8 +79,11 @@ def sample_sigmas(n: int,  # how many
     return (torch.randn(n, generator=generator, dtype=dtype, device=device) * p_std + p_mean).exp()
 
 
+SIGMA_MIN, SIGMA_MAX = 0.002, 80.0  # EDM's noise range: the sampler's last and first noise levels
+
+
 def get_sigmas_karras(n: int,  # number of steps (the schedule has n + 1 entries, the last 0)
-                      sigma_min: float = 0.002, sigma_max: float = 80.0,
+                      sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX,
                       rho: float = 7.0,  # the curvature: larger spends more steps at small sigma
                       device=None) -> torch.Tensor:
     "The noise levels of EDM's sampler (Karras et al. 2022, Eq. 5), ending in 0."

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from .patches import sample_starts, extract_patches, starts_to_coords
-from .diffusion import sample_sigmas, append_dims
+from .diffusion import sample_sigmas, append_dims, SIGMA_MIN
 from .config import drop_labels, NULL_LABEL
 from .model import HPDM
 
@@ -20,7 +20,7 @@ __all__ = ['finished_context', 'PyramidLoss', 'pyramid_loss']
 def finished_context(sigmas: list,  # drawn noise levels, `B` per level
                      use: torch.Tensor,  # `B` booleans: which samples see finished coarser levels
                      u: torch.Tensor,  # `B` uniform numbers in [0, 1) that pick each sample's first unfinished level
-                     context_sigma: float = 0.002,  # the noise level of a finished level (the sampler's, nbs/08b)
+                     context_sigma: float = SIGMA_MIN,  # the noise level of a finished level (the sampler's, nbs/08b)
                     ) -> tuple[list, list]:
     "Noise levels with the coarse levels of the `use` samples finished, and per level the samples whose loss counts."
     L = len(sigmas)

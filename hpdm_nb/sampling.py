@@ -9,7 +9,7 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
-from .diffusion import get_sigmas_karras
+from .diffusion import get_sigmas_karras, SIGMA_MIN, SIGMA_MAX
 from .samplers import SAMPLERS, default_noise_sampler
 from .config import NULL_LABEL
 from .model import HPDM
@@ -72,7 +72,7 @@ def sample_pyramid(model: HPDM,
                    samplers: Sequence[str] = ('heun', 'euler'),  # level 0, then every finer level
                    s_churn: float = 0.0,  # level 0's churn: 0 is deterministic Heun; 40 is EDM's stochastic setting
                    s_tmin: float = 0.05, s_tmax: float = 50.0, s_noise: float = 1.003,  # level 0, when s_churn > 0
-                   sigma_min: float = 0.002, sigma_max: float = 80.0, rho: float = 7.0,
+                   sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX, rho: float = 7.0,
                    guidance: float | Sequence[float] = 1.0,  # classifier-free guidance scale, or one per level (the last
                                                              # one repeats for the levels after it)
                    generator: torch.Generator | Sequence[torch.Generator] | None = None,  # one, or one per sample

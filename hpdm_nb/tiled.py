@@ -11,6 +11,7 @@ from fastcore.basics import patch
 
 from .patches import PatchCoords, level_coords
 from .config import NULL_LABEL
+from .diffusion import SIGMA_MIN
 from .model import HPDM, LevelContext
 from .tiles import resolve_stride, tile_starts, context_starts, crop, tile_weights
 
@@ -28,7 +29,7 @@ class TiledDenoiser:
                  labels: torch.Tensor | None = None,  # `B` class labels
                  text: torch.Tensor | None = None, text_mask: torch.Tensor | None = None,
                  guidance: float = 1.0,  # classifier-free guidance scale (1: none)
-                 context_sigma: float = 0.002,  # the noise level at which the finished levels are shown
+                 context_sigma: float = SIGMA_MIN,  # the noise level at which the finished levels are shown
                  self_cond: bool | None = None,  # feed each tile its latents of the previous call (None: if trained so)
                  stride: Sequence[int] | None = None,  # tile strides per axis (default: the patch, no overlap)
                  blend: str = 'uniform',  # 'uniform' (MultiDiffusion), 'ramp' or 'gaussian'
