@@ -55,6 +55,8 @@ def pyramid_loss(model: HPDM,  # the model
                  drop_mask: torch.Tensor | None = None,  # fixed `B` booleans: which labels to drop (overrides the draw)
                  self_cond_mask: torch.Tensor | None = None,  # fixed `B` booleans: which samples self-condition
                  clean_context: float | None = None,  # default: the model's config (used only when `sigmas` are drawn)
+                 clean_mask: torch.Tensor | None = None,  # fixed `B` booleans: which samples see finished coarser levels
+                 clean_u: torch.Tensor | None = None,  # with `clean_mask`: `B` uniforms picking their first unfinished level
                 ) -> PyramidLoss:
     "HPDM's training loss on a batch of videos: the weighted sum over pyramid levels of each level's EDM loss."
     net = getattr(model, 'module', model)  # a DDP-wrapped model keeps its attributes on .module
@@ -70,9 +72,11 @@ def pyramid_loss(model: HPDM,  # the model
     if sigmas is None:
         sigmas = [sample_sigmas(B, *cfg.level_noise(l), generator, device=gdev, dtype=dt).to(dev) for l in range(L)]
         p_clean = cfg.clean_context if clean_context is None else clean_context
-        if p_clean > 0 and L > 1: sigmas, keep = finished_context(sigmas, rand(B) < p_clean, rand(B))
+        if p_clean > 0 and L > 1 and clean_mask is None: clean_mask, clean_u = rand(B) < p_clean, rand(B)
     if noises is None: noises = [randn(p.shape) for p in patches]
     sigmas = [torch.as_tensor(s, device=dev, dtype=dt).reshape(-1).expand(B) for s in sigmas]
+    if clean_mask is not None and L > 1:  # drawn above, or given (the trainer draws them per sample, nbs/06b)
+        sigmas, keep = finished_context(sigmas, clean_mask.to(dev), clean_u.to(dev))
     clean = [p / net.level_sigma_in(l) for l, p in enumerate(patches)]  # in each level's scaled space
     ys = [x + append_dims(s, x.ndim) * n for x, s, n in zip(clean, sigmas, noises)]
     if labels is not None:
@@ -98,7 +102,7 @@ def pyramid_loss(model: HPDM,  # the model
     for l, (x, y, s, f) in enumerate(zip(clean, ys, sigmas, out.raw)):
         c_skip, c_out, _, _ = [append_dims(c, y.ndim) for c in net.scalings(l, s)]
         err = (f - (x - c_skip * y) / c_out).pow(2).flatten(1).mean(1)
-        per.append(err.mean() if keep is None else (err * keep[l]).sum() / keep[l].sum().clamp(min=1))
+        per.append(err.mean() if keep is None else (err * keep[l]).sum() / B)  # over the whole batch: see below
     per = torch.stack(per)
     w = torch.tensor(cfg.level_weights or [1.0] * L, device=dev, dtype=per.dtype)
     den = [d.detach() * net.level_sigma_in(l) for l, d in enumerate(out.denoised)]
