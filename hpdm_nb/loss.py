@@ -102,7 +102,7 @@ def pyramid_loss(model: HPDM,  # the model
     for l, (x, y, s, f) in enumerate(zip(clean, ys, sigmas, out.raw)):
         c_skip, c_out, _, _ = [append_dims(c, y.ndim) for c in net.scalings(l, s)]
         err = (f - (x - c_skip * y) / c_out).pow(2).flatten(1).mean(1)
-        per.append(err.mean() if keep is None else (err * keep[l]).sum() / B)  # over the whole batch: see below
+        per.append(err.mean() if keep is None else (err * keep[l]).sum() / B)  # a left-out sample counts zero (above)
     per = torch.stack(per)
     w = torch.tensor(cfg.level_weights or [1.0] * L, device=dev, dtype=per.dtype)
     den = [d.detach() * net.level_sigma_in(l) for l, d in enumerate(out.denoised)]
