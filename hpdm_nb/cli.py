@@ -39,9 +39,8 @@ def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None =
 def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, guidance: float | list = 1.0, seed: int = 0,
                  class_names=None, progress: bool = True, prefix: str = 'samples', overlap=None, blend: str = 'uniform',
                  coarse_start: float | None = None, coarse_frames: str = 'centre',
-                 churn: float | None = None,  # level 0's s_churn (None: `sample_pyramid`'s default)
                  prompts=None, text_encoder=None,  # text models: prompts (cycled to `n`) and their `TextEncoder`
-                 **sample_kw,  # further settings of `sample_pyramid` (a model card's `s_churn`, ...)
+                 **sample_kw,  # further settings of `sample_pyramid` (`s_churn`, ...; `sampler_settings`)
                 ) -> dict:
     "Sample `n` videos (class `i % n_classes` unless `labels`; sample `i` from seed `seed + i`), write mp4/GIF and sheets."
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
@@ -56,7 +55,7 @@ def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, gui
     levels = sample_pyramid(model, n, labels=labels, steps=steps, guidance=guidance, seeds=[seed + i for i in range(n)],
                             overlap=overlap, blend=blend, coarse_start=coarse_start, coarse_frames=coarse_frames,
                             progress=progress,
-                            prompts=prompts, text_encoder=text_encoder, **({} if churn is None else dict(s_churn=churn)),
+                            prompts=prompts, text_encoder=text_encoder,
                             **sample_kw)
     levels = [v.float().cpu().clamp(-1, 1) for v in levels]
     names = prompts

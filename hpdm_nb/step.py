@@ -124,6 +124,7 @@ def draw_sample_noise(mcfg: HPDMConfig, seeds: typing.Sequence[int]) -> dict:
     "Per-sample random draws for the pyramid loss: patch starts, noise levels, noise, dropout, self-cond and finished-context coins."
     pyr, L = mcfg.pyramid, mcfg.n_levels
     starts, sig, noise, drop, sc, cm, cu = [], [], [], [], [], [], []
+    finish = mcfg.clean_context > 0 and L > 1  # finished context (nbs/06): two more coins per sample
     pm, ps = (torch.tensor([mcfg.level_noise(l)[i] for l in range(L)]) for i in (0, 1))  # per level
     for s in seeds:
         g = torch.Generator().manual_seed(int(s))
@@ -132,12 +133,12 @@ def draw_sample_noise(mcfg: HPDMConfig, seeds: typing.Sequence[int]) -> dict:
         noise.append([torch.randn(mcfg.channels, *mcfg.patch, generator=g) for _ in range(L)])
         coins = torch.rand(2, generator=g)
         drop.append(coins[0] < mcfg.label_dropout); sc.append(coins[1] < mcfg.self_cond_prob)
-        clean = torch.rand(2, generator=g)  # drawn last: the draws above stay those of runs made before clean_context
-        cm.append(clean[0] < mcfg.clean_context); cu.append(clean[1])
+        if finish:  # drawn last, so that the draws above are the same with and without it
+            clean = torch.rand(2, generator=g); cm.append(clean[0] < mcfg.clean_context); cu.append(clean[1])
     out = dict(starts=torch.stack(starts), sigmas=list(torch.stack(sig).T),
                noises=[torch.stack([n[l] for n in noise]) for l in range(L)],
                drop_mask=torch.stack(drop), self_cond_mask=torch.stack(sc))
-    if mcfg.clean_context > 0 and L > 1: out.update(clean_mask=torch.stack(cm), clean_u=torch.stack(cu))  # nbs/06
+    if finish: out.update(clean_mask=torch.stack(cm), clean_u=torch.stack(cu))
     return out
 
 # %% ../nbs/06b_step.ipynb #33f6ef01
