@@ -74,9 +74,12 @@ def load_checkpoint(path, mcfg: HPDMConfig | None = None, map_location='cpu') ->
     if not isinstance(ck, dict) or 'config' not in ck or 'model' not in ck:
         raise CheckpointError(f'{path} is not an hpdm_nb checkpoint (no config or model state)')
     if mcfg is not None:
-        saved, now = ck['config']['model'], mcfg.to_dict()
-        diff = [f'{k}: checkpoint {saved.get(k)!r}, this run {now[k]!r}' for k in now
-                if k != 'name' and _norm(saved.get(k)) != _norm(now[k])]
+        try: saved = HPDMConfig.from_dict(ck['config']['model']).to_dict()  # keys added since read as their defaults
+        except ConfigError as e:
+            raise CheckpointError(f'{path} holds a model configuration this version cannot read: {e}') from None
+        now = mcfg.to_dict()
+        diff = [f'{k}: checkpoint {saved[k]!r}, this run {now[k]!r}' for k in now
+                if k != 'name' and _norm(saved[k]) != _norm(now[k])]
         if diff:
             raise CheckpointError(f'{path} was trained with another model configuration:\n  ' + '\n  '.join(diff) +
                                   '\nuse the same settings (the checkpoint\'s config is in its run folder), or another out=')

@@ -149,6 +149,9 @@ class HPDMConfig:
         try: pyr = Pyramid(self.target, self.patch, self.n_levels)
         except ValueError as e: raise ConfigError(f'{self.name}: {e}') from None
         set_('n_levels', pyr.n_levels)
+        if len(self.tokenizer) != 3 or min(self.tokenizer) < 1:
+            raise ConfigError(f'{self.name}: tokenizer sizes must be at least 1 (pixels per token along T, H, W), '
+                              f'got {self.tokenizer}')
         bad = [f'{a}: {n} % {k}' for a, n, k in zip('THW', self.patch, self.tokenizer) if n % k]
         if bad: raise ConfigError(f'{self.name}: patch {self.patch} is not divisible by the tokenizer {self.tokenizer} '
                                   f'({", ".join(bad)}); pick a tokenizer whose sizes divide the patch')

@@ -141,11 +141,16 @@ def sample_videos(model, n: int, steps: int = 64, seed: int = 0, chunk: int = 16
     return torch.cat(out)
 
 
-def training_source(train: dict, n: int, protocol: FVDProtocol, size) -> tuple:
+def training_source(train: dict, n: int, protocol: FVDProtocol,
+                    size: Sequence[int],  # the model's video size (T, H, W): the training videos are rendered so
+                   ) -> tuple:
     "The real side for a model, a source for `iter_videos`: its training videos (a seeded subset of `n`); and a description."
     if train.get('data', 'shapes') != 'shapes': return train['data'], f"training folder {train['data']}"
+    if len(size) != 3: raise ValueError(f"size is the model's video size (T, H, W), got {tuple(size)}")
     n_videos, seed = train.get('n_videos', 2048), train.get('data_seed', 0)
-    ds = MovingShapes(n_videos, size=(protocol.frames, *size), seed=seed)
+    # as many frames as the model was trained on, so that objects move as fast as they did in training;
+    # `iter_videos` then takes the protocol's clip of them, as it does of the samples
+    ds = MovingShapes(n_videos, size=tuple(size), seed=seed)
     idx = _pick(n_videos, min(n, n_videos), protocol.seed, f'the training set (shapes, seed {seed})')
     return (torch.stack([ds[i]['video'] for i in idx]),
             f'training set: MovingShapes seed {seed}, {len(idx)} of its {n_videos} videos')
@@ -159,7 +164,7 @@ def evaluate_fvd(model, info: dict,  # `load_model`'s model and info (its 'train
     "Sample the model and compute its FVD against its training data under `protocol`."
     p = protocol or FVDProtocol()
     size = tuple(model.cfg.target[1:])
-    real, desc = training_source(info.get('train', {}), p.n_real, p, size)
+    real, desc = training_source(info.get('train', {}), p.n_real, p, tuple(model.cfg.target))
     if torch.is_tensor(real): p = replace(p, n_real=len(real))  # a training set smaller than asked is used whole
     t0 = time.time()
     fake = samples if samples is not None else sample_videos(model, p.n_fake, steps, p.seed, progress=progress, **sample_kw)

@@ -66,6 +66,14 @@ class TrainConfig:
                                                                                               'weight_decay, grad_clip >= 0')
         object.__setattr__(self, 'betas', tuple(float(b) for b in self.betas))
 
+    @classmethod
+    def from_dict(cls, d: dict) -> TrainConfig:
+        "A training configuration from a plain dict (a checkpoint's, a `config.json`'s); unknown keys are named."
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown: raise ConfigError(f'unknown training keys {unknown}; known keys: {sorted(known)}')
+        return cls(**d)
+
 # %% ../nbs/06d_runconfig.ipynb #d21f76c8
 _WORKSHOP_RUN = dict(out='runs/workshop', n_videos=2048, batch_size=32, steps=1000, optimizer='adamw', lr=1e-3, warmup=50,
                      min_lr_ratio=0.1, ema_half_life=100, log_every=10, ckpt_every=100, sample_steps=32)
@@ -155,7 +163,7 @@ def resolve_config(preset: str = 'workshop',  # a name in TRAIN_PRESETS, a model
             near = difflib.get_close_matches(k, list(tdef) + list(mdef), n=3)
             raise ConfigError(f'unknown setting {k!r}' + (f'; did you mean {", ".join(near)}?' if near else '') +
                               ' (see TrainConfig and HPDMConfig for the keys)')
-    return HPDMConfig.from_dict(mdict), TrainConfig(**tdict)
+    return HPDMConfig.from_dict(mdict), TrainConfig.from_dict(tdict)
 
 
 def _split(item: str) -> tuple[str, str]:
