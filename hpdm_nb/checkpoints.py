@@ -20,7 +20,7 @@ from .step import make_ema
 __all__ = ['atomic_write', 'atomic_save', 'CheckpointError', 'clean_state_dict', 'load_checkpoint', 'DistInfo',
            'setup_distributed', 'freeze_except', 'prepare_model', 'grad_sync', 'save_checkpoint', 'save_snapshot',
            'restore_checkpoint', 'ema_model', 'export_ema', 'weights_file', 'load_model', 'read_weights',
-           'init_weights']
+           'weights_sha256', 'init_weights']
 
 # %% ../nbs/06c_checkpoints.ipynb #eaa9ced4
 def atomic_write(path, data: bytes | str | typing.Callable) -> Path:
@@ -151,11 +151,12 @@ def prepare_model(mcfg: HPDMConfig, info: DistInfo,
                   compile: bool = False,  # torch.compile the wrapped model
                   init_from: str = '',  # start from these weights (`init_weights`)
                   train_only: str = '',  # train only these parts, comma-separated name prefixes (`freeze_except`)
+                  init_sha256: str = '',  # the sha256 `init_from`'s weights file must have ('': any)
                  ):
     "The model (seeded, or from `init_from`), its EMA, and the model as wrapped for DDP/FSDP/compile; and init's report."
     torch.manual_seed(seed)  # the same initial weights in every process
     model = HPDM(mcfg).to(info.device)
-    report = init_weights(model, init_from) if init_from else None  # before the EMA copies the model
+    report = init_weights(model, init_from, sha256=init_sha256) if init_from else None  # before the EMA copies the model
     freeze_except(model, train_only)  # before DDP, which registers only the parameters that train
     ema = make_ema(model, ema_half_life)
     if info.world > 1 and parallel == 'fsdp':
@@ -288,10 +289,27 @@ def read_weights(source) -> dict:
     return clean_state_dict(load_checkpoint(path)['ema']) if kind == 'checkpoint' else load_file(str(path))
 
 
-def init_weights(model: nn.Module, source, zero_new: bool = True) -> dict:
+def weights_sha256(source) -> str:
+    "The sha256 of the file that holds `source`'s weights (`weights_file`)."
+    import hashlib
+    h = hashlib.sha256()
+    with open(weights_file(source)[0], 'rb') as f:
+        for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
+    return h.hexdigest()
+
+
+def init_weights(model: nn.Module, source, zero_new: bool = True,
+                 sha256: str = '',  # the sha256 `source`'s weights file must have ('': any weights)
+                ) -> dict:
     "Copy `source`'s tensors into `model` by name; new attention/MLP branches start as no-ops. Returns what went where."
     from hpdm_nb.rin import Attention, FeedForward
-    try: sd, own = read_weights(source), model.state_dict()
+    try:
+        if sha256 and (got := weights_sha256(source)) != sha256.lower():
+            raise ConfigError(f'init_from={source}: these weights ({weights_file(source)[0]}, sha256 {got}) are not the '
+                              f'ones this recipe starts from: it needs the weights with sha256 {sha256}. Give init_from= '
+                              'those weights (a folder or file), or init_sha256= (empty) to start from these instead, '
+                              'knowing the result will differ from the recipe\'s')
+        sd, own = read_weights(source), model.state_dict()
     except FileNotFoundError as e: raise ConfigError(f'init_from={source}: {e}') from e
     bad = [f'{k}: {tuple(sd[k].shape)} there, {tuple(v.shape)} here' for k, v in own.items()
            if k in sd and sd[k].shape != v.shape]

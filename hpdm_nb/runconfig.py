@@ -11,7 +11,7 @@ from pathlib import Path
 from .config import HPDMConfig, ConfigError, CONFIGS, PER_LEVEL_KEYS
 
 # %% auto #0
-__all__ = ['TRAIN_PRESETS', 'TrainConfig', 'resolve_config']
+__all__ = ['WORKSHOP_TEXT_PARENT', 'TRAIN_PRESETS', 'TrainConfig', 'resolve_config']
 
 # %% ../nbs/06d_runconfig.ipynb #4b851fd1
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class TrainConfig:
     text_encoder: str = 'minilm'  # text models (dim_text): 'minilm' (ships offline) or a local folder (a T5 encoder)
     image_ratio: float = 0.0  # joint image-video training: this share of a batch are still videos (one frame repeated)
     init_from: str = ''  # start from trained weights: a run folder, checkpoint, export folder or pretrained:NAME
+    init_sha256: str = ''  # the sha256 init_from's weights file must have, so a recipe starts where its card did ('': any)
     train_only: str = ''  # train only these parts (comma-separated parameter-name prefixes, e.g. 'unet'); '': all (nbs/06c)
     workers: int = -1  # data-loading processes per training process (-1: auto, 0 for in-memory data; nbs/07c)
 
@@ -77,6 +78,8 @@ class TrainConfig:
 # %% ../nbs/06d_runconfig.ipynb #d21f76c8
 _WORKSHOP_RUN = dict(out='runs/workshop', n_videos=2048, batch_size=32, steps=1000, optimizer='adamw', lr=1e-3, warmup=50,
                      min_lr_ratio=0.1, ema_half_life=100, log_every=10, ckpt_every=100, sample_steps=32)
+# sha256 of the `workshop` weights (model.safetensors, pixel blocks, step 5000) that `workshop-text` was fine-tuned from
+WORKSHOP_TEXT_PARENT = 'cdec8d92dfdb1fb3cd316bd5a4249b0450b1360ef5e81dae1ab95362f27e374f'
 TRAIN_PRESETS = {
     'tiny': ('tiny', dict(out='runs/tiny', n_videos=64, batch_size=8, steps=20, warmup=5, lr=2e-3, log_every=5,
                           ckpt_every=10, ema_half_life=5, sample_steps=4, n_samples=2)),
@@ -94,11 +97,15 @@ TRAIN_PRESETS = {
     'workshop-64': ('workshop-64', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64', 'n_videos': 4096, 'batch_size': 8,
                                     'steps': 10_000, 'warmup': 500, 'min_lr_ratio': 0.05, 'ema_half_life': 1000,
                                     'log_every': 50, 'ckpt_every': 250, 'snapshot_every': 2000}),
-    # the pretrained `workshop-text` model (nbs/11): fine-tuned from `workshop`, so that a few CPU hours go to the text
+    # the pretrained `workshop-text` model (nbs/11): fine-tuned from `workshop`, so that a few CPU hours go to the text.
+    # Its card was trained from the `workshop` weights with pixel blocks and without the level-0 U-Net, which the
+    # package no longer ships as `pretrained:workshop`: init_sha256 names those weights, and training refuses others
+    # (give init_from= a copy of them)
     'workshop-64-text': ('workshop-64-text', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64-text', 'n_videos': 4096,
-                                              'batch_size': 8, 'steps': 8000, 'lr': 5e-4, 'warmup': 200, 'min_lr_ratio': 0.05,
+                                              'batch_size': 8, 'steps': 4000, 'lr': 5e-4, 'warmup': 200, 'min_lr_ratio': 0.05,
                                               'ema_half_life': 500, 'log_every': 50, 'ckpt_every': 250,
-                                              'snapshot_every': 1000, 'init_from': 'pretrained:workshop'}),
+                                              'snapshot_every': 1000, 'init_from': 'pretrained:workshop',
+                                              'init_sha256': WORKSHOP_TEXT_PARENT}),
     **{n: (n, dict(out=f'runs/{n}', batch_size=768, steps=40_000 if n != 'hpdm-l' else 65_000, warmup=10_000,
                    ema_half_life=6000, data='ucf101')) for n in ('hpdm-s', 'hpdm-m', 'hpdm-l')},
 }

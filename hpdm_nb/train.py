@@ -151,7 +151,8 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
     ds = make_dataset(mcfg, tcfg, progress=progress and info.main, uint8=True)  # 4x less to move; converted on the device
     encoder = text_encoder_for(mcfg, tcfg, ds, info.device) if mcfg.dim_text else None
     model, wrapped, ema, init_report = prepare_model(mcfg, info, tcfg.seed, tcfg.ema_half_life, tcfg.parallel,
-                                                     tcfg.compile, tcfg.init_from, tcfg.train_only)
+                                                     tcfg.compile, tcfg.init_from, tcfg.train_only,
+                                                     tcfg.init_sha256)
     opt, sched = make_optimizer(model, tcfg.optimizer, tcfg.lr, tcfg.betas, tcfg.eps, tcfg.weight_decay, tcfg.warmup,
                                 tcfg.steps, tcfg.min_lr_ratio)
     step = _start(out, mcfg, tcfg, model, ema, opt, sched, info, init_report, progress)

@@ -42,7 +42,7 @@ def test_demo_rejects_bad_settings(tmp_path):
 
 
 def test_functions_follow_input_dtype():
-    "Patches and denoisers keep the dtype they are given (no hidden float32 or device)."
+    "Patches and denoisers keep the dtype they are given (no hidden float32; devices: the test below)."
     import torch
     from hpdm_nb.patches import Pyramid, sample_starts, extract_patches
     from hpdm_nb.diffusion import Denoiser, get_sigmas_karras
@@ -54,6 +54,29 @@ def test_functions_follow_input_dtype():
     den = Denoiser(lambda y, c_noise: torch.zeros_like(y), sigma_data=0.5)
     y = sample_euler(den, torch.randn(2, 3, dtype=torch.float64) * 80, get_sigmas_karras(4).double(), disable=True)
     assert y.dtype == torch.float64
+
+
+@pytest.mark.parametrize('device,dtype', [('meta', 'float32'), ('cpu', 'float64')])
+def test_model_and_loss_follow_input_device_and_dtype(device, dtype):
+    "The model's forward and the training loss keep the device and dtype they are given: a tensor made on a hard-coded device or dtype inside them fails here (on 'meta', which mixes with no real device)."
+    import torch
+    from hpdm_nb.model import HPDM
+    from hpdm_nb.loss import pyramid_loss
+    from hpdm_nb.patches import sample_starts, starts_to_coords
+    dt = getattr(torch, dtype)
+    n_classes = 0 if device == 'meta' else 4  # checking the labels' values reads them, which 'meta' cannot
+    with torch.device(device):
+        model = HPDM('tiny', n_classes=n_classes, interface_cond='adaln', level0_unet=(8, 16), context_pixels=True).to(dt)
+    cfg, B = model.cfg, 2
+    labels = torch.tensor([0, 1], device=device) if n_classes else None
+    coords = starts_to_coords(cfg.pyramid, sample_starts(cfg.pyramid, B))
+    ys = [torch.randn(B, 3, *cfg.patch, device=device, dtype=dt) for _ in range(cfg.n_levels)]
+    sig = [torch.full((B,), 2.0, device=device, dtype=dt) for _ in range(cfg.n_levels)]
+    out = model(ys, sig, coords, labels=labels, keep_context=True)
+    for d in out.denoised: assert (d.device.type, d.dtype) == (device, dt), (d.device, d.dtype)
+    videos = torch.rand(B, 3, *cfg.target, device=device, dtype=dt) * 2 - 1
+    loss = pyramid_loss(model, videos, labels=labels).loss
+    assert (loss.device.type, loss.dtype) == (device, dt), (loss.device, loss.dtype)
 
 
 SAMPLE = str(Path(sys.executable).with_name('hpdm_sample')) if Path(sys.executable).with_name('hpdm_sample').exists() \
