@@ -13,7 +13,7 @@ from tqdm.auto import trange
 from .diffusion import append_dims
 
 # %% auto #0
-__all__ = ['SAMPLERS', 'to_d', 'default_noise_sampler', 'sample_euler', 'sample_heun', 'generate', 'GaussianMixture',
+__all__ = ['SAMPLERS', 'to_d', 'randn_on', 'default_noise_sampler', 'sample_euler', 'sample_heun', 'generate', 'GaussianMixture',
            'CFGDenoiser']
 
 # %% ../nbs/02b_samplers.ipynb #af7b7011
@@ -22,9 +22,15 @@ def to_d(x: torch.Tensor, sigma: torch.Tensor, denoised: torch.Tensor) -> torch.
     return (x - denoised) / append_dims(sigma, x.ndim)
 
 
+def randn_on(shape, generator: torch.Generator | None = None, device=None, dtype=None) -> torch.Tensor:
+    "Standard normal noise on `device`, drawn where `generator` lives (a CPU generator can feed samples on a GPU)."
+    gdev = generator.device if generator is not None else device
+    return torch.randn(shape, generator=generator, device=gdev, dtype=dtype).to(device)
+
+
 def default_noise_sampler(x: torch.Tensor, generator: torch.Generator | None = None) -> Callable:
     "Standard normal noise shaped like `x`, from `generator` if given."
-    return lambda: torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+    return lambda: randn_on(x.shape, generator, x.device, x.dtype)
 
 
 def _churn(x, sigma, i, n, s_churn, s_tmin, s_tmax, s_noise, noise_sampler):
@@ -85,7 +91,7 @@ def generate(model,  # a denoiser `model(y, sigma, **extra_args)` in the scaled 
     "Draw samples: start from noise at `sigmas[0]`, run the sampler, undo the input scaling."
     fn = SAMPLERS[sampler] if isinstance(sampler, str) else sampler
     device = device if device is not None else sigmas.device
-    x = torch.randn(shape, generator=generator, device=device, dtype=dtype) * sigmas[0].to(device, dtype)
+    x = randn_on(shape, generator, device, dtype) * sigmas[0].to(device, dtype)
     kwargs.setdefault('noise_sampler', default_noise_sampler(x, generator))
     return fn(model, x, sigmas.to(device), **kwargs) * sigma_in
 
