@@ -65,7 +65,7 @@ def pyramid_loss(model: HPDM,  # the model
     gdev = generator.device if generator is not None else dev
     rand = lambda *shape: torch.rand(*shape, generator=generator, device=gdev).to(dev)
     randn = lambda shape: torch.randn(shape, generator=generator, device=gdev, dtype=dt).to(dev)
-    if starts is None: starts = sample_starts(pyr, B, generator if gdev == torch.device('cpu') else None)
+    if starts is None: starts = sample_starts(pyr, B, generator)  # drawn on the generator's device
     patches, coords = extract_patches(videos, pyr, starts), starts_to_coords(pyr, starts)
     L = pyr.n_levels
     keep = None  # per level, the samples whose loss counts (None: all)

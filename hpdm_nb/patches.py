@@ -156,11 +156,12 @@ def sample_starts(pyramid: Pyramid,  # the pyramid
     "Start of each level's patch in pixels of that level's video, nested coarse to fine: `B,n_levels,3`."
     B, r = batch_size, torch.tensor(pyramid.patch, dtype=torch.float64)
     starts = torch.zeros(B, pyramid.n_levels, 3, dtype=torch.float64)
+    gdev = None if generator is None else generator.device  # drawn where the generator lives, kept on the CPU
     for l in range(1, pyramid.n_levels):
         f = torch.tensor([a / b for a, b in zip(pyramid.resolution(l), pyramid.resolution(l - 1))], dtype=torch.float64)
         lo = starts[:, l - 1] * f  # the parent's start, in this level's pixels
         room = r * (f - 1)  # how far the child can move inside the parent
-        u = torch.rand(B, 3, generator=generator, dtype=torch.float64)
+        u = torch.rand(B, 3, generator=generator, dtype=torch.float64, device=gdev).cpu()
         full = torch.tensor([a == b for a, b in zip(pyramid.resolution(l), pyramid.target)])
         if continuous:
             cont = lo + u * room
