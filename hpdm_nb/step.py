@@ -4,7 +4,7 @@
 
 # %% ../nbs/06b_step.ipynb #a6099118
 from __future__ import annotations
-import contextlib, math, typing
+import contextlib, functools, math, typing
 
 import torch
 import torch.nn as nn
@@ -109,15 +109,16 @@ def sample_seed(seed: int, step: int, j: int) -> int:
     return h ^ (h >> 31)
 
 
+@functools.lru_cache(maxsize=4)
+def _epoch_order(n: int, seed: int, epoch: int) -> tuple[int, ...]:
+    "The order of `range(n)` in an epoch (kept for the next steps: a step reads one or two epochs)."
+    return tuple(torch.randperm(n, generator=torch.Generator().manual_seed(seed * 7919 + epoch)).tolist())
+
+
 def batch_indices(n: int, seed: int, step: int, js: typing.Sequence[int], per_step: int) -> list[int]:
     "Dataset indices of samples `js` of a step: an epoch-wise seeded permutation of `range(n)`."
-    out, cache = [], {}
-    for j in js:
-        pos = step * per_step + j
-        epoch = pos // n
-        if epoch not in cache: cache[epoch] = torch.randperm(n, generator=torch.Generator().manual_seed(seed * 7919 + epoch))
-        out.append(int(cache[epoch][pos % n]))
-    return out
+    pos = [step * per_step + j for j in js]
+    return [_epoch_order(n, seed, p // n)[p % n] for p in pos]
 
 
 def draw_sample_noise(mcfg: HPDMConfig, seeds: typing.Sequence[int]) -> dict:
