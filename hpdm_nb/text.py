@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_text_to_video.ipynb #05f80079
 from __future__ import annotations
-import importlib.util, os
+import collections, importlib.util, os
 from pathlib import Path
 from typing import Sequence
 
@@ -40,6 +40,7 @@ class TextEncoder:
                  max_length: int = 32,  # tokens per prompt, at most
                  device='cpu',
                  model=None, tokenizer=None,  # an encoder and tokenizer already built (instead of `source`)
+                 cache_size: int = 4096,  # captions whose features are kept (the least recently used go first)
                 ):
         self.source, self.max_length, self.device = str(source), max_length, torch.device(device)
         if model is None:
@@ -58,24 +59,32 @@ class TextEncoder:
         if tokenizer is None: raise ValueError('a model given directly needs its tokenizer too')
         self.model, self.tokenizer = model.eval().requires_grad_(False).to(self.device), tokenizer
         self.dim = int(getattr(model.config, 'hidden_size', None) or model.config.d_model)
-        self.cache: dict[str, torch.Tensor] = {}
+        self.cache: collections.OrderedDict[str, torch.Tensor] = collections.OrderedDict()  # oldest use first
+        self.cache_size = cache_size
         self.calls = 0  # encoder forward passes so far
 
     @torch.no_grad()
-    def _encode(self, prompts: list[str]):
+    def _encode(self, prompts: list[str]) -> dict[str, torch.Tensor]:
         tok = self.tokenizer(prompts, padding=True, truncation=True, max_length=self.max_length, return_tensors='pt')
         h = self.model(input_ids=tok['input_ids'].to(self.device), attention_mask=tok['attention_mask'].to(self.device))
         self.calls += 1
-        for p, f, m in zip(prompts, h.last_hidden_state.float().cpu(), tok['attention_mask'].bool()):
-            self.cache[p] = f[m].clone()
+        return {p: f[m].clone() for p, f, m in zip(prompts, h.last_hidden_state.float().cpu(), tok['attention_mask'].bool())}
+
+    def _remember(self, prompt: str, feats: torch.Tensor):
+        "Keep `feats` as the most recently used entry, dropping the least recently used beyond `cache_size`."
+        self.cache[prompt] = feats
+        self.cache.move_to_end(prompt)
+        while len(self.cache) > self.cache_size: self.cache.popitem(last=False)
 
     def __call__(self, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         "Token features `B,S,dim` (zeros at padding) and the mask `B,S` (True for real tokens)."
         if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
             raise TypeError('prompts must be a list of strings')
-        new = [p for p in dict.fromkeys(prompts) if p not in self.cache]
-        for i in range(0, len(new), 64): self._encode(new[i:i + 64])
-        feats = [self.cache[p] for p in prompts]
+        found = {p: self.cache[p] for p in dict.fromkeys(prompts) if p in self.cache}
+        new = [p for p in dict.fromkeys(prompts) if p not in found]
+        for i in range(0, len(new), 64): found.update(self._encode(new[i:i + 64]))
+        for p, f in found.items(): self._remember(p, f)  # a batch larger than the cache is still served from `found`
+        feats = [found[p] for p in prompts]
         S = max(len(f) for f in feats)
         out, mask = torch.zeros(len(feats), S, self.dim), torch.zeros(len(feats), S, dtype=torch.bool)
         for i, f in enumerate(feats): out[i, :len(f)], mask[i, :len(f)] = f, True
@@ -92,8 +101,9 @@ def tiny_t5(folder=None, d_model: int = 32, seed: int = 0):
     "A randomly initialised 2-layer T5 encoder with the byte-level tokenizer (for tests); saved to `folder` if given."
     from transformers import T5Config, T5EncoderModel, ByT5Tokenizer
     tok = ByT5Tokenizer()
-    torch.manual_seed(seed)
-    model = T5EncoderModel(T5Config(vocab_size=len(tok), d_model=d_model, d_kv=8, d_ff=2 * d_model, num_layers=2, num_heads=4))
+    with torch.random.fork_rng(devices=[]):  # seeded, and the caller's random state stays as it was
+        torch.manual_seed(seed)
+        model = T5EncoderModel(T5Config(vocab_size=len(tok), d_model=d_model, d_kv=8, d_ff=2 * d_model, num_layers=2, num_heads=4))
     if folder is not None: model.save_pretrained(folder); tok.save_pretrained(folder)
     return model, tok
 
