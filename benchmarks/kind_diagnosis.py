@@ -1,6 +1,6 @@
 """Where a MovingShapes model decides an object's kind, and whether it reads its label there.
 
-The quality bar's "right kind" (nbs/07a) stays at chance for the pretrained `workshop` model at every level. This
+The quality bar's "right kind" (nbs/07c) stays at chance for the pretrained `workshop` model at every level. This
 script looks at level 0, where the whole video is invented, in three ways, with the bar's `KindJudge` (fitted on
 512 training videos, as `evaluate_model` does):
 
@@ -24,11 +24,11 @@ import argparse, json, time
 from pathlib import Path
 import numpy as np
 import torch
-from hpdm_nb.checkpoints import load_model
+from hpdm_nb.weights import load_model
 from hpdm_nb.patches import level_video
 from hpdm_nb.quality import data_judge
 from hpdm_nb.shapes import object_stats
-from hpdm_nb.tiled import TiledDenoiser
+from hpdm_nb.tiled_denoiser import TiledDenoiser
 from hpdm_nb.samplers import SAMPLERS
 from hpdm_nb.diffusion import get_sigmas_karras
 from hpdm_nb.sampling import sample_pyramid

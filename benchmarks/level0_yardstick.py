@@ -14,10 +14,10 @@ It prints, at every `--sample-at` step:
 - the denoising error per noise level, next to the error of the ideal class-conditional denoiser of the training set
   (the posterior mean over its videos, `hpdm_nb.diffusion.GaussianMixture`); where the two part tells which noise
   levels the network has not learnt yet;
-- sample statistics against the training data's (`hpdm_nb.data.object_stats`): objects per frame (connected
+- sample statistics against the training data's (`hpdm_nb.video_files.object_stats`): objects per frame (connected
   foreground regions; every training frame has exactly one), the foreground's share of a frame, and how much
   consecutive frames' foregrounds overlap (IoU; a moving object keeps part of it, fragments that jump keep little);
-- the right kind: how often the quality bar's `KindJudge` (nbs/07a), fitted on 512 training videos at this
+- the right kind: how often the quality bar's `KindJudge` (nbs/07c), fitted on 512 training videos at this
   resolution, names a sample's label (chance: 1 in 4), beside its score on 64 videos it was not fitted on;
 
 and writes a frame sheet of 8 class-conditional samples per `--sample-at` step to `--out`. Samples come from the
@@ -39,9 +39,9 @@ from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras
 from hpdm_nb.samplers import generate, GaussianMixture
 from hpdm_nb.shapes import MovingShapes, object_stats
 from hpdm_nb.video import frame_sheet
-from hpdm_nb.train import MemoryDataset
+from hpdm_nb.datasets import MemoryDataset
 from hpdm_nb.runconfig import resolve_config
-from hpdm_nb.step import warmup_cosine, make_ema
+from hpdm_nb.optim import warmup_cosine, make_ema
 from hpdm_nb.quality import KindJudge
 from hpdm_nb.model import HPDM
 from hpdm_nb.unet import Level0UNet

@@ -1,6 +1,6 @@
 """Table 4 in miniature: the finest level's seams under every overlap strategy, the blends and the moving grid.
 
-Samples the same seeds with each variant of `hpdm_nb.failures.overlap_study` on a pretrained model and prints a
+Samples the same seeds with each variant of `hpdm_nb.seams.overlap_study` on a pretrained model and prints a
 Markdown table: seams per axis (tile borders over the other token borders, over the data's ratio at the same
 positions; 1 = no seam), the token grid per axis (token borders over inside tokens, over the data's), tiles per step,
 seconds per video, and the paper's FVD for the same strategy (Table 4, 64x256x256).
@@ -8,9 +8,10 @@ seconds per video, and the paper's FVD for the same strategy (Table 4, 64x256x25
 Usage: python benchmarks/overlap_study.py [--model workshop] [--n 8] [--steps 32] [--held 64]
 """
 import argparse, time
-from hpdm_nb.checkpoints import load_model
-from hpdm_nb.pretrained import load_pretrained, held_out_videos
-from hpdm_nb.failures import overlap_study, seam_score, PAPER_TABLE4, AXES, VARIANTS
+from hpdm_nb.weights import load_model
+from hpdm_nb.weights import load_pretrained
+from hpdm_nb.pretrained import held_out_videos
+from hpdm_nb.seams import overlap_study, seam_score, PAPER_TABLE4, AXES, VARIANTS
 
 
 def main():

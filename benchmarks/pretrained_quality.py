@@ -1,6 +1,6 @@
 """Quality of a MovingShapes run along its training, and the publishing of its final weights as a pretrained model.
 
-For every EMA snapshot of the run (`snapshot_every`, nbs/07) and its last checkpoint, samples `--n` videos with fixed
+For every EMA snapshot of the run (`snapshot_every`, nbs/07b) and its last checkpoint, samples `--n` videos with fixed
 seeds and measures every pyramid level against held-out data (`hpdm_nb.pretrained.evaluate_model`): one object per
 frame, the right kind, distance to the nearest training video, token-border ratios and grain. Prints one table row per
 step and writes them to RUN/quality_vs_steps.json. With `--publish NAME` it then writes the final weights, in half
@@ -16,10 +16,12 @@ from pathlib import Path
 import torch
 from hpdm_nb.config import HPDMConfig
 from hpdm_nb.model import HPDM
-from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict, read_weights
+from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict
+from hpdm_nb.weights import read_weights
 from hpdm_nb.quality import shapes_data, evaluate_model
-from hpdm_nb.pretrained import publish_pretrained, load_pretrained
-from hpdm_nb.cli import sampler_args, sampler_settings
+from hpdm_nb.pretrained import publish_pretrained
+from hpdm_nb.weights import load_pretrained
+from hpdm_nb.outputs import sampler_args, sampler_settings
 
 
 def row(step, res):
@@ -118,7 +120,7 @@ def main():
         folder = publish_pretrained(run, a.publish, a.description, a.command, half=use_half, quality=q, notes=notes, **extra)
         if not a.dest: load_pretrained(a.publish)  # the published folder loads as users will load it
         import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-        from hpdm_nb.cli import level_sheet
+        from hpdm_nb.outputs import level_sheet
         from hpdm_nb.shapes import SHAPE_KINDS
         names = ([f'"{c}"' for c in data['held_captions'][:8]] if mcfg.dim_text else
                  [f'{SHAPE_KINDS[i % 4]}, seed {a.seed + i}' for i in range(8)])

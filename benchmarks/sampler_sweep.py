@@ -1,5 +1,5 @@
 """How the sampler's settings change what a pretrained model draws: classifier-free guidance, level 0's stochastic
-churn, its step count, tile overlap, coarse starts and the finer levels' sampler, measured with the quality bar's measurements (nbs/07a) on the
+churn, its step count, tile overlap, coarse starts and the finer levels' sampler, measured with the quality bar's measurements (nbs/07c) on the
 same seeds for every setting.
 
 Every combination of --guidance, --churn, --steps, --overlap, --coarse-start and --fine-sampler samples --n videos (seeds --seed
@@ -14,7 +14,8 @@ Usage: python benchmarks/sampler_sweep.py pretrained:workshop --data runs/worksh
 import argparse, itertools, json, time
 from pathlib import Path
 import torch
-from hpdm_nb.pretrained import load_pretrained, model_card
+from hpdm_nb.weights import load_pretrained
+from hpdm_nb.pretrained import model_card
 from hpdm_nb.quality import shapes_data, evaluate_model
 
 

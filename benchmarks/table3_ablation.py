@@ -21,9 +21,9 @@ import torch
 from hpdm_nb.shapes import MovingShapes
 from hpdm_nb.loss import pyramid_loss
 from hpdm_nb.runconfig import resolve_config
-from hpdm_nb.train import train, read_metrics
-from hpdm_nb.checkpoints import load_model
-from hpdm_nb.step import draw_sample_noise
+from hpdm_nb.trainer import train, read_metrics
+from hpdm_nb.weights import load_model
+from hpdm_nb.draws import draw_sample_noise
 
 VARIANTS = {'default': {}, 'shallow fusion': {'fusion': 'shallow'}, 'context detach': {'context_detach': True},
             'no adaptive computation': {'levels_per_block': 'full'}, 'no coordinates': {'fusion_coords': False}}

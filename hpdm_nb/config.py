@@ -7,77 +7,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields, asdict
 
-import torch
-import torch.nn as nn
 from fastcore.basics import patch
 
 from .patches import Pyramid
 from .unet import unet_problem
-from .tokens import pixel_blocks_problem
+from .tokens import pixel_blocks_problem, tokenizer_problem
 
 # %% auto #0
-__all__ = ['NULL_LABEL', 'FUSIONS', 'INTERFACE_CONDS', 'PER_LEVEL_KEYS', 'CONFIGS', 'drop_labels', 'Conditioning',
-           'adaptive_schedule', 'ConfigError', 'HPDMConfig', 'get_config']
-
-# %% ../nbs/04b_config.ipynb #ae2d0a27
-NULL_LABEL = -1  # the label meaning "unconditional" (classifier-free guidance)
-
-
-def drop_labels(labels: torch.Tensor,  # class labels `B` (long)
-                p: float,  # probability of replacing a label by NULL_LABEL
-                generator: torch.Generator | None = None,
-               ) -> torch.Tensor:
-    "Replace each label by `NULL_LABEL` with probability `p` (conditioning dropout, for classifier-free guidance)."
-    if p <= 0: return labels
-    dev = labels.device if generator is None else generator.device
-    keep = (torch.rand(labels.shape, generator=generator, device=dev) >= p).to(labels.device)
-    return torch.where(keep, labels, torch.full_like(labels, NULL_LABEL))
-
-# %% ../nbs/04b_config.ipynb #a928daa3
-class Conditioning(nn.Module):
-    "Conditioning tokens for the latents (noise level, class) and projected text tokens for the text read."
-    def __init__(self,
-                 dim_latent: int,  # latent width
-                 n_classes: int = 0,  # number of classes (0: no class token)
-                 dim_text: int | None = None,  # width of the text embeddings (None: no text)
-                 n_freqs: int = 16,  # Fourier frequencies of c_noise
-                ):
-        super().__init__()
-        self.n_classes, self.dim_text = n_classes, dim_text
-        self.register_buffer('freqs', 2 * math.pi * torch.logspace(-1, math.log10(50), n_freqs), persistent=False)
-        self.noise = nn.Sequential(nn.Linear(2 * n_freqs, dim_latent), nn.GELU(), nn.Linear(dim_latent, dim_latent))
-        self.classes = nn.Embedding(n_classes + 1, dim_latent) if n_classes else None  # last row: the null class
-        self.text = nn.Sequential(nn.LayerNorm(dim_text), nn.Linear(dim_text, dim_latent)) if dim_text else None
-
-    @property
-    def n_tokens(self) -> int: return 1 + (self.classes is not None)
-
-    def tokens(self, c_noise: torch.Tensor,  # `B` noise conditioning, ln(sigma) / 4
-               labels: torch.Tensor | None = None,  # `B` long labels in [0, n_classes) or NULL_LABEL
-              ) -> torch.Tensor:
-        "The conditioning tokens `B,n_tokens,dim_latent`: the noise token, then the class token."
-        ang = c_noise.reshape(-1, 1) * self.freqs.to(c_noise.dtype)
-        toks = [self.noise(torch.cat([ang.sin(), ang.cos()], -1))]
-        if self.classes is not None:
-            if labels is None: labels = torch.full(c_noise.shape[:1], NULL_LABEL, device=c_noise.device, dtype=torch.long)
-            labels = labels.reshape(-1).long()
-            if labels.shape != c_noise.reshape(-1).shape:
-                raise ValueError(f'need one label per sample: {c_noise.numel()}, got {labels.numel()}')
-            bad = (labels < NULL_LABEL) | (labels >= self.n_classes)
-            if bad.any():
-                raise ValueError(f'class labels must be in [0, {self.n_classes}) or {NULL_LABEL} (unconditional); '
-                                 f'got {labels[bad].unique().tolist()}')
-            toks.append(self.classes(torch.where(labels == NULL_LABEL, self.n_classes, labels)))
-        elif labels is not None:
-            raise ValueError('this model has no classes (n_classes=0) but labels were given')
-        return torch.stack(toks, 1)
-
-    def text_tokens(self, text: torch.Tensor) -> torch.Tensor:
-        "Text embeddings `B,S,dim_text` projected to the latent width."
-        if self.text is None: raise ValueError('this model has no text conditioning (dim_text=None)')
-        if text.ndim != 3 or text.shape[-1] != self.dim_text:
-            raise ValueError(f'text embeddings must be B,S,{self.dim_text}; got {tuple(text.shape)}')
-        return self.text(text)
+__all__ = ['FUSIONS', 'PATCH_POSITIONS', 'INTERFACE_CONDS', 'PER_LEVEL_KEYS', 'CONFIGS', 'adaptive_schedule', 'ConfigError',
+           'HPDMConfig', 'get_config']
 
 # %% ../nbs/04b_config.ipynb #c2bd3cbc
 def adaptive_schedule(n_levels: int, n_blocks: int) -> tuple[int, ...]:
@@ -91,6 +29,7 @@ class ConfigError(ValueError):
 
 
 FUSIONS = ('deep', 'shallow', 'none')
+PATCH_POSITIONS = ('integer', 'continuous')
 INTERFACE_CONDS = ('tokens', 'adaln')
 PER_LEVEL_KEYS = ('pos_gain', 'p_mean', 'p_std')  # settings that are one number for every level, or one per level
 
@@ -104,6 +43,7 @@ class HPDMConfig:
     patch: tuple = (16, 64, 64)  # r: (T, H, W) of every patch
     n_levels: int | None = None  # pyramid levels (default: as many as reach the target)
     channels: int = 3
+    patch_positions: str = 'integer'  # training patch starts: 'integer' pixels of every level, or 'continuous' (nbs/01)
     # the RIN backbone
     tokenizer: tuple = (1, 4, 4)  # pixels per interface token
     pixel_conv: int = 0  # width of 3x3x3 pixel convolutions beside the tokenizer and detokenizer (0: none, the paper; nbs/03b)
@@ -149,12 +89,7 @@ class HPDMConfig:
         try: pyr = Pyramid(self.target, self.patch, self.n_levels)
         except ValueError as e: raise ConfigError(f'{self.name}: {e}') from None
         set_('n_levels', pyr.n_levels)
-        if len(self.tokenizer) != 3 or min(self.tokenizer) < 1:
-            raise ConfigError(f'{self.name}: tokenizer sizes must be at least 1 (pixels per token along T, H, W), '
-                              f'got {self.tokenizer}')
-        bad = [f'{a}: {n} % {k}' for a, n, k in zip('THW', self.patch, self.tokenizer) if n % k]
-        if bad: raise ConfigError(f'{self.name}: patch {self.patch} is not divisible by the tokenizer {self.tokenizer} '
-                                  f'({", ".join(bad)}); pick a tokenizer whose sizes divide the patch')
+        if (problem := tokenizer_problem(self.patch, self.tokenizer)): raise ConfigError(f'{self.name}: {problem}')
         L, n = self.n_levels, self.n_blocks
         for k in ('dim', 'dim_latent', 'dim_head', 'n_latents', 'n_blocks', 'n_compute', 'n_freqs', 'channels'):
             if getattr(self, k) < 1: raise ConfigError(f'{self.name}: {k} must be at least 1, got {getattr(self, k)}')
@@ -187,6 +122,8 @@ class HPDMConfig:
             if getattr(self, k) % self.dim_head:
                 raise ConfigError(f'{self.name}: {k}={getattr(self, k)} is not a multiple of dim_head={self.dim_head}')
         if self.fusion not in FUSIONS: raise ConfigError(f'{self.name}: fusion must be one of {FUSIONS}, got {self.fusion!r}')
+        if self.patch_positions not in PATCH_POSITIONS:
+            raise ConfigError(f'{self.name}: patch_positions must be one of {PATCH_POSITIONS}, got {self.patch_positions!r}')
         if self.interface_cond not in INTERFACE_CONDS:
             raise ConfigError(f'{self.name}: interface_cond must be one of {INTERFACE_CONDS}, got {self.interface_cond!r}')
         if self.fusion_init not in ('identity', 'default'):
@@ -235,11 +172,6 @@ def at_level(self: HPDMConfig, key: str, level: int) -> float:
 def level_noise(self: HPDMConfig, level: int) -> tuple[float, float]:
     "`(p_mean, p_std)` of a level's training noise levels."
     return self.at_level('p_mean', level), self.at_level('p_std', level)
-
-@patch
-def first_block(self: HPDMConfig, level: int) -> int:
-    "The first block that processes a level (adaptive computation)."
-    return next(b for b, n in enumerate(self.levels_per_block) if n > level)
 
 # %% ../nbs/04b_config.ipynb #bcfcb6f1
 @patch

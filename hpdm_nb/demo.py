@@ -12,12 +12,15 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 from .video import write_video, frame_sheet
-from .shapes import object_stats, copy_check
+from .shapes import object_stats, copy_check, SHAPE_KINDS
 from .config import ConfigError
-from .train import train, plot_losses, make_dataset
+from .trainer import train, plot_losses
+from .loading import make_dataset
 from .runconfig import resolve_config
-from .checkpoints import CheckpointError, load_model
-from .cli import save_samples, _sample_fn, _class_names, sigma_arg
+from .checkpoints import CheckpointError
+from .weights import load_model, load_pretrained, list_pretrained
+from .outputs import save_samples, preview_sampler, dataset_class_names, sigma_arg
+from .pretrained import model_card, card_sampler
 
 # %% auto #0
 __all__ = ['run_demo', 'demo_main']
@@ -33,13 +36,13 @@ def run_demo(out='runs/demo', preset: str = 'demo', overrides=(), n_samples: int
     out = Path(tcfg.out); out.mkdir(parents=True, exist_ok=True)
     files = {}
     ds = make_dataset(mcfg, tcfg)
-    classes = _class_names(tcfg)
+    classes = dataset_class_names(tcfg)
     preview = torch.stack([ds[i]['video'] for i in range(min(len(ds), 8))])  # a small dataset shows all it has
     files['dataset_gif'] = str(write_video(out / 'dataset.gif', preview))
     fig = frame_sheet({f'{classes[ds[i]["label"]]}': preview[i] for i in range(min(len(ds), 4))}, title='Training data (MovingShapes)')
     fig.savefig(out / 'dataset_frames.png', dpi=90); plt.close(fig)
     files['dataset_frames'] = str(out / 'dataset_frames.png')
-    every = _sample_fn(tcfg, classes)
+    every = preview_sampler(tcfg, classes)
 
     def during(model, step, run):  # `sample_every=N` samples along the way; the final samples are drawn below
         if step < tcfg.steps: every(model, step, run)
@@ -58,9 +61,7 @@ def run_demo(out='runs/demo', preset: str = 'demo', overrides=(), n_samples: int
         samples = torch.load(files['tensor'])
         summary['object_stats'] = dict(data=object_stats(data), samples=object_stats(samples))
         summary['copy_check'] = dict(copy_check(samples, ds.videos), n_videos=len(ds))  # new videos, or copies?
-    if pretrained:  # beside the ten-minute run: a model trained for hours, shipped with the package (nbs/07b)
-        from hpdm_nb.pretrained import load_pretrained, model_card, card_sampler
-        from hpdm_nb.shapes import SHAPE_KINDS
+    if pretrained:  # beside the ten-minute run: a model trained for hours, shipped with the package (nbs/07d)
         t2, pm = time.time(), load_pretrained(pretrained)
         pf = save_samples(pm, out / f'pretrained_{pretrained}', n_samples, steps=sample_steps, seed=tcfg.seed,
                           class_names=list(SHAPE_KINDS), progress=progress, **card_sampler(pretrained))  # as its card
@@ -95,7 +96,6 @@ def demo_main(argv=None) -> int:
     if a.n_samples < 1 or a.sample_steps < 1: ap.error('--n-samples and --sample-steps must be positive')
     pretrained = None if a.pretrained.lower() == 'none' else a.pretrained
     if pretrained:
-        from hpdm_nb.pretrained import list_pretrained
         if pretrained not in list_pretrained():
             ap.error(f'--pretrained {pretrained}: no such model; this package ships: {", ".join(list_pretrained()) or "none"}')
     try:

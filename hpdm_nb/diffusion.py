@@ -4,13 +4,15 @@
 
 # %% ../nbs/02_diffusion.ipynb #2677815e
 from __future__ import annotations
+import typing
 from typing import Callable
 
 import torch
 import torch.nn as nn
 
 # %% auto #0
-__all__ = ['SIGMA_MIN', 'SIGMA_MAX', 'append_dims', 'edm_scalings', 'Denoiser', 'sample_sigmas', 'get_sigmas_karras']
+__all__ = ['SIGMA_MIN', 'SIGMA_MAX', 'append_dims', 'EDMScalings', 'edm_scalings', 'Denoiser', 'sample_sigmas',
+           'get_sigmas_karras']
 
 # %% ../nbs/02_diffusion.ipynb #dd053ac7
 def append_dims(x: torch.Tensor, ndim: int) -> torch.Tensor:
@@ -19,15 +21,37 @@ def append_dims(x: torch.Tensor, ndim: int) -> torch.Tensor:
     return x.reshape(*x.shape, *([1] * (ndim - x.ndim)))
 
 
+class EDMScalings(typing.NamedTuple):
+    "EDM's four coefficients, and the two rules built from them: the denoiser's output and the network's target."
+    c_skip: torch.Tensor
+    c_out: torch.Tensor
+    c_in: torch.Tensor
+    c_noise: torch.Tensor
+
+    def like(self, y: torch.Tensor) -> EDMScalings:
+        "Per-sample coefficients shaped to multiply `y` (`B,...`); `c_noise` stays one value per sample."
+        per = lambda c: append_dims(c, y.ndim) if c.ndim else c
+        return EDMScalings(per(self.c_skip), per(self.c_out), per(self.c_in),
+                           self.c_noise.reshape(-1) if self.c_noise.ndim else self.c_noise)
+
+    def denoised(self, y: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+        "The denoiser `D = c_skip y + c_out F`, from the noisy input `y` and the network's output `f`."
+        return self.c_skip * y + self.c_out * f
+
+    def target(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        "What the network must output for `D` to return the clean `x` exactly from the noisy `y`."
+        return (x - self.c_skip * y) / self.c_out
+
+
 def edm_scalings(sigma: torch.Tensor,  # noise level(s), in the scaled space
                  sigma_data: float = 0.5,  # standard deviation of the data
                  sigma_in: float | torch.Tensor = 1.0,  # input scaling: the data is divided by this first (1: plain EDM)
-                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+                ) -> EDMScalings:
     "EDM preconditioning (Karras et al. 2022, Table 1) of the signal `x / sigma_in`: `c_skip, c_out, c_in, c_noise`."
     sigma = torch.as_tensor(sigma)
     sd = sigma_data / torch.as_tensor(sigma_in, dtype=sigma.dtype, device=sigma.device)  # std of the scaled signal
     total = (sigma ** 2 + sd ** 2).sqrt()
-    return sd ** 2 / total ** 2, sigma * sd / total, 1 / total, sigma.log() / 4
+    return EDMScalings(sd ** 2 / total ** 2, sigma * sd / total, 1 / total, sigma.log() / 4)
 
 # %% ../nbs/02_diffusion.ipynb #ef7bd89e
 class Denoiser(nn.Module):
@@ -48,13 +72,12 @@ class Denoiser(nn.Module):
                 sigma_in=None,  # override of the input scaling (per sample `B`, or a float)
                 **kwargs):  # passed to the backbone (class labels, coordinates, ...)
         "The denoised signal, in the scaled space."
-        c_skip, c_out, c_in, c_noise = [append_dims(c, y.ndim) if c.ndim else c for c in self.scalings(sigma, sigma_in)]
-        return c_skip * y + c_out * self.inner(c_in * y, c_noise.reshape(-1) if c_noise.ndim else c_noise, **kwargs)
+        s = self.scalings(sigma, sigma_in).like(y)
+        return s.denoised(y, self.inner(s.c_in * y, s.c_noise, **kwargs))
 
     def target(self, y: torch.Tensor, noise: torch.Tensor, sigma: torch.Tensor, sigma_in=None) -> torch.Tensor:
         "What `F` must output for `D` to return the clean `y` exactly."
-        c_skip, c_out, _, _ = [append_dims(c, y.ndim) for c in self.scalings(sigma, sigma_in)]
-        return (y - c_skip * (y + append_dims(sigma, y.ndim) * noise)) / c_out
+        return self.scalings(sigma, sigma_in).like(y).target(y, y + append_dims(sigma, y.ndim) * noise)
 
     def loss(self, x: torch.Tensor,  # clean data, `B,...`, in data units
              sigma: torch.Tensor,  # noise level per sample, `B`
@@ -65,9 +88,8 @@ class Denoiser(nn.Module):
         sigma_in_ = self.sigma_in if sigma_in is None else sigma_in
         y = x / (append_dims(sigma_in_, x.ndim) if torch.is_tensor(sigma_in_) else sigma_in_)
         noise = torch.randn_like(y) if noise is None else noise
-        c_skip, c_out, c_in, c_noise = [append_dims(c, y.ndim) for c in self.scalings(sigma, sigma_in)]
-        out = self.inner(c_in * (y + append_dims(sigma, y.ndim) * noise), c_noise.reshape(-1), **kwargs)
-        return (out - self.target(y, noise, sigma, sigma_in)).pow(2).flatten(1).mean(1)
+        s, noisy = self.scalings(sigma, sigma_in).like(y), y + append_dims(sigma, y.ndim) * noise
+        return (self.inner(s.c_in * noisy, s.c_noise, **kwargs) - s.target(y, noisy)).pow(2).flatten(1).mean(1)
 
 # %% ../nbs/02_diffusion.ipynb #59e41b3a
 def sample_sigmas(n: int,  # how many

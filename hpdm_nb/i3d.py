@@ -5,6 +5,7 @@
 # %% ../nbs/12_i3d.ipynb #2a3cd87c
 from __future__ import annotations
 import importlib.util, pickle
+import hpdm_nb
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -149,7 +150,6 @@ def load_i3d(path=None, device='cpu') -> I3D:
 
 def kinetics_labels() -> list[str]:
     "The 400 Kinetics class names in the logits' order (DeepMind's label map, Apache 2.0)."
-    import hpdm_nb
     return (Path(hpdm_nb.__file__).parent / 'assets' / 'kinetics400_labels.txt').read_text().splitlines()
 
 # %% ../nbs/12_i3d.ipynb #cb719194

@@ -10,7 +10,7 @@ import torch
 
 from .patches import sample_starts, extract_patches, starts_to_coords
 from .diffusion import sample_sigmas, append_dims, SIGMA_MIN
-from .config import drop_labels, NULL_LABEL
+from .conditioning import drop_labels, NULL_LABEL
 from .model import HPDM
 
 # %% auto #0
@@ -65,8 +65,10 @@ def pyramid_loss(model: HPDM,  # the model
     gdev = generator.device if generator is not None else dev
     rand = lambda *shape: torch.rand(*shape, generator=generator, device=gdev).to(dev)
     randn = lambda shape: torch.randn(shape, generator=generator, device=gdev, dtype=dt).to(dev)
-    if starts is None: starts = sample_starts(pyr, B, generator)  # drawn on the generator's device
-    patches, coords = extract_patches(videos, pyr, starts), starts_to_coords(pyr, starts)
+    continuous = cfg.patch_positions == 'continuous'  # real-valued starts where an axis is downsampled (nbs/01)
+    if starts is None: starts = sample_starts(pyr, B, generator, continuous)  # drawn on the generator's device
+    patches = extract_patches(videos, pyr, starts, mode='trilinear' if continuous else 'area')
+    coords = starts_to_coords(pyr, starts)
     L = pyr.n_levels
     keep = None  # per level, the samples whose loss counts (None: all)
     if sigmas is None:
@@ -100,8 +102,7 @@ def pyramid_loss(model: HPDM,  # the model
     out = model(ys, sigmas, coords, labels, text, text_mask, z_prev)
     per = []
     for l, (x, y, s, f) in enumerate(zip(clean, ys, sigmas, out.raw)):
-        c_skip, c_out, _, _ = [append_dims(c, y.ndim) for c in net.scalings(l, s)]
-        err = (f - (x - c_skip * y) / c_out).pow(2).flatten(1).mean(1)
+        err = (f - net.scalings(l, s).like(y).target(x, y)).pow(2).flatten(1).mean(1)
         per.append(err.mean() if keep is None else (err * keep[l]).sum() / B)  # a left-out sample counts zero (above)
     per = torch.stack(per)
     w = torch.tensor(cfg.level_weights or [1.0] * L, device=dev, dtype=per.dtype)

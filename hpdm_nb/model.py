@@ -13,10 +13,11 @@ import torch.nn as nn
 from fastcore.basics import patch
 
 from .patches import PatchCoords
-from .diffusion import edm_scalings, append_dims
+from .diffusion import edm_scalings
 from .rin import RINBlock, LatentSelfCond
 from .tokens import Tokenizer, Detokenizer, patchify
-from .config import Conditioning, HPDMConfig, get_config
+from .conditioning import Conditioning
+from .config import HPDMConfig, get_config
 from .fusion import ContextFusion, shallow_context
 from .unet import Level0UNet
 
@@ -237,10 +238,10 @@ def forward(self: HPDM,
     sc = []
     for l, (y, s) in enumerate(zip(ys, sigmas), first):
         s = torch.as_tensor(s, device=y.device, dtype=y.dtype).reshape(-1).expand(B)
-        sc.append([append_dims(c, y.ndim) for c in self.scalings(l, s)])
-    raw, lat, ctx = self.backbone([c[2] * y for c, y in zip(sc, ys)], [c[3].reshape(-1) for c in sc], coords,
+        sc.append(self.scalings(l, s).like(y))
+    raw, lat, ctx = self.backbone([c.c_in * y for c, y in zip(sc, ys)], [c.c_noise for c in sc], coords,
                                   labels, text, text_mask, z_prev, context, keep_context)
-    den = [c[0] * y + c[1] * f for c, y, f in zip(sc, ys, raw)]
+    den = [c.denoised(y, f) for c, y, f in zip(sc, ys, raw)]
     return ModelOutput(den, raw, lat, ctx)
 
 # %% ../nbs/05_model.ipynb #6d658045

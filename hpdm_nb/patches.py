@@ -13,7 +13,7 @@ import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
-from .video import check_video
+from .video import check_video, to_uint8
 
 # %% auto #0
 __all__ = ['AXES', 'PAPER_PYRAMIDS', 'LEVEL_COLOURS', 'PatchCoords', 'grid_coords', 'relative_grid', 'PyramidError', 'Pyramid',
@@ -227,7 +227,6 @@ def plot_pyramid(video: torch.Tensor,  # one video `C,T,H,W` at the target resol
                  title: str | None = 'Nested patch pyramid',  # figure title
                 ):
     "Figure: every level's window over a frame of the video, their time spans, and the patches at resolution `r`."
-    from hpdm_nb.video import to_uint8
     xb = _check_batch(check_video(video, batched=False), pyramid)
     coords = starts_to_coords(pyramid, starts[None])
     patches = extract_patches(xb, pyramid, starts[None])

@@ -14,7 +14,7 @@ from .diffusion import append_dims
 
 # %% auto #0
 __all__ = ['SAMPLERS', 'to_d', 'randn_on', 'default_noise_sampler', 'sample_euler', 'sample_heun', 'generate', 'GaussianMixture',
-           'CFGDenoiser']
+           'guide', 'CFGDenoiser']
 
 # %% ../nbs/02b_samplers.ipynb #af7b7011
 def to_d(x: torch.Tensor, sigma: torch.Tensor, denoised: torch.Tensor) -> torch.Tensor:
@@ -177,6 +177,11 @@ class GaussianMixture:
         return denoiser
 
 # %% ../nbs/02b_samplers.ipynb #467a9670
+def guide(d_cond: torch.Tensor, d_uncond: torch.Tensor, scale: float) -> torch.Tensor:
+    "Classifier-free guidance: `D_uncond + scale (D_cond - D_uncond)` (1: the conditional prediction, 0: the unconditional)."
+    return d_uncond + (d_cond - d_uncond) * scale
+
+
 class CFGDenoiser(nn.Module):
     "Classifier-free guidance around a denoiser: `D_uncond + scale (D_cond - D_uncond)`, both in one batch."
     def __init__(self, model, scale: float = 1.0):  # the denoiser; the guidance scale (1: no guidance)
@@ -189,5 +194,4 @@ class CFGDenoiser(nn.Module):
         if set(cond) != set(uncond):
             raise ValueError(f'cond and uncond must have the same keys, got {sorted(cond)} and {sorted(uncond)}')
         both = {k: torch.cat([cond[k], uncond[k]]) if torch.is_tensor(cond[k]) else cond[k] for k in cond}
-        d_cond, d_uncond = self.model(torch.cat([x, x]), torch.cat([sigma, sigma]), **both, **kwargs).chunk(2)
-        return d_uncond + (d_cond - d_uncond) * self.scale
+        return guide(*self.model(torch.cat([x, x]), torch.cat([sigma, sigma]), **both, **kwargs).chunk(2), self.scale)

@@ -9,12 +9,13 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
+from tqdm.auto import tqdm
 from .diffusion import get_sigmas_karras, SIGMA_MIN, SIGMA_MAX
 from .samplers import SAMPLERS, default_noise_sampler
-from .config import NULL_LABEL
+from .conditioning import NULL_LABEL
 from .model import HPDM
-from .tiles import resolve_stride, shifted_starts
-from .tiled import TiledDenoiser
+from .tile_grid import resolve_stride, shifted_starts
+from .tiled_denoiser import TiledDenoiser
 
 # %% auto #0
 __all__ = ['START_FRAMES', 'sample_generators', 'per_sample_randn', 'upsample_start', 'level_guidance', 'sample_pyramid']
@@ -94,7 +95,6 @@ def sample_pyramid(model: HPDM,
                    progress: bool = True,
                   ) -> list[torch.Tensor]:
     "Generate videos level by level; returns the video of every level, coarse to fine, in data units `n,C,*R_l`."
-    from tqdm.auto import tqdm
     cfg = model.cfg
     pyr = cfg.pyramid
     p = next(model.parameters())

@@ -15,7 +15,7 @@ from torch.utils.data import Dataset
 from .video import check_video, _size3
 
 # %% auto #0
-__all__ = ['SHAPE_KINDS', 'COLOURS', 'MovingShapes', 'object_stats', 'nearest_videos', 'copy_check']
+__all__ = ['SHAPE_KINDS', 'COLOURS', 'MovingShapes', 'held_out_shapes', 'object_stats', 'nearest_videos', 'copy_check']
 
 # %% ../nbs/00b_shapes.ipynb #6caa9361
 SHAPE_KINDS = ('circle', 'square', 'triangle', 'digit')
@@ -124,6 +124,18 @@ class MovingShapes(Dataset):
     def __getitem__(self, i: int) -> dict:
         p = self.params(i)
         return dict(video=self.render(p), label=p['label'], caption=self.caption(p))
+
+# %% ../nbs/00b_shapes.ipynb #a3dd3138
+def held_out_shapes(n_train: int,  # the training set: the first `n_train` videos of the dataset
+                    n: int,  # how many held-out videos
+                    size: Sequence[int] = (16, 64, 64), seed: int = 0,
+                   ) -> dict:
+    "The `n` MovingShapes videos after the first `n_train` of seed `seed`: `video` (`n,C,T,H,W`), `label` and `caption`."
+    if n < 1: raise ValueError(f'n={n}: ask for at least one held-out video')
+    ds = MovingShapes(n_train + n, size=size, seed=seed)
+    items = [ds[i] for i in range(n_train, n_train + n)]
+    return dict(video=torch.stack([it['video'] for it in items]), label=torch.tensor([it['label'] for it in items]),
+                caption=[it['caption'] for it in items])
 
 # %% ../nbs/00b_shapes.ipynb #a3d7fc92
 def object_stats(videos: torch.Tensor,  # a batch `B,C,T,H,W` in [-1, 1]

@@ -16,7 +16,8 @@ from .patches import PatchCoords, grid_coords
 from .rin import Modulation, modulate
 
 # %% auto #0
-__all__ = ['fourier_features', 'patchify', 'unpatchify', 'pixel_blocks_problem', 'Tokenizer', 'Detokenizer', 'PixelBlock']
+__all__ = ['fourier_features', 'tokenizer_problem', 'patchify', 'unpatchify', 'pixel_blocks_problem', 'Tokenizer', 'Detokenizer',
+           'PixelBlock']
 
 # %% ../nbs/03b_tokens.ipynb #f2400059
 def fourier_features(u: torch.Tensor,  # coordinates `..., d` in [0, 1]
@@ -28,9 +29,17 @@ def fourier_features(u: torch.Tensor,  # coordinates `..., d` in [0, 1]
     return torch.cat([u[..., None], ang.sin(), ang.cos()], -1).flatten(-2)
 
 
-def _check_tokenizable(shape, tok):
+def tokenizer_problem(shape: Sequence[int], tok: Sequence[int]) -> str | None:
+    "What is wrong with cutting a patch of `shape` (T, H, W) into tokens of `tok` pixels, or None if nothing."
+    if len(tok) != 3 or min(tok) < 1: return f'tokenizer sizes must be at least 1 (pixels per token along T, H, W), got {tuple(tok)}'
     bad = [f'{a}: {n} % {k}' for a, n, k in zip('THW', shape, tok) if n % k]
-    if bad: raise ValueError(f'patch {tuple(shape)} is not divisible by the tokenizer {tuple(tok)} ({", ".join(bad)})')
+    if bad: return (f'patch {tuple(shape)} is not divisible by the tokenizer {tuple(tok)} ({", ".join(bad)}); '
+                    'pick a tokenizer whose sizes divide the patch')
+    return None
+
+
+def _check_tokenizable(shape, tok):
+    if (problem := tokenizer_problem(shape, tok)): raise ValueError(problem)
 
 
 def patchify(x: torch.Tensor, tok: Sequence[int]) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""The failure-mode widgets (nbs/10b) in a real browser: JupyterLab on 127.0.0.1, headless Debian Chromium.
+"""The failure-mode widgets (nbs/10c) in a real browser: JupyterLab on 127.0.0.1, headless Debian Chromium.
 
 The notebook is copied to a temporary folder (JupyterLab saves outputs into what it opens) and run there with every
 cell; the test checks that the three widgets render, then moves controls the way a student would (a click on an
@@ -40,8 +40,8 @@ def _wait(fn, timeout: float, what: str, every: float = 0.5):
 
 @pytest.fixture
 def lab(tmp_path):
-    "A JupyterLab server on 127.0.0.1 serving a copy of nbs/10b_widgets.ipynb with a python3 kernel."
-    nb = json.loads((ROOT / 'nbs' / '10b_widgets.ipynb').read_text())
+    "A JupyterLab server on 127.0.0.1 serving a copy of nbs/10c_widgets.ipynb with a python3 kernel."
+    nb = json.loads((ROOT / 'nbs' / '10c_widgets.ipynb').read_text())
     nb['metadata']['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
     (tmp_path / 'widgets.ipynb').write_text(json.dumps(nb))
     env = {**os.environ, 'IN_TEST': '1', 'OMP_NUM_THREADS': '1', 'JUPYTER_CONFIG_DIR': str(tmp_path / 'config'),

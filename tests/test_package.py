@@ -85,7 +85,8 @@ SAMPLE = str(Path(sys.executable).with_name('hpdm_sample')) if Path(sys.executab
 
 def test_pretrained_loads_offline_with_its_card():
     "The shipped model loads from package data alone (no network, no run folder), and its card describes it."
-    code = ("import json, torch; from hpdm_nb.pretrained import load_pretrained, model_card, list_pretrained, WEIGHTS_DIR;"
+    code = ("import json, torch; from hpdm_nb.weights import load_pretrained, list_pretrained, WEIGHTS_DIR;"
+            "from hpdm_nb.pretrained import model_card;"
             "from hpdm_nb.config import HPDMConfig; m = load_pretrained('workshop'); c = model_card('workshop');"
             "assert m.cfg == HPDMConfig.from_dict(c['config']['model']) and not m.training;"
             "assert m.cfg.n_levels >= 3 and c['config']['train']['n_videos'] >= 1000;"
@@ -143,3 +144,14 @@ def test_prompts_refused_by_a_class_model():
     proc = subprocess.run([_script('hpdm_sample'), 'pretrained:workshop', '--prompt', 'a red circle', '--no-progress'],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and 'not a text model' in proc.stderr, proc.stderr
+
+
+def test_readme_examples_run():
+    "Every Python example in README.md runs as written (in a fresh process), so the README cannot rot."
+    import re
+    readme = (Path(__file__).parent.parent / 'README.md').read_text()
+    blocks = re.findall(r'```python\n(.*?)```', readme, re.S)
+    assert blocks, 'README.md has no Python example'
+    for code in blocks:
+        proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+        assert proc.returncode == 0, code + proc.stderr[-3000:]

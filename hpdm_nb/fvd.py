@@ -14,9 +14,15 @@ import torch.nn as nn
 from tqdm.auto import tqdm
 
 from .shapes import MovingShapes
-from .data import VIDEO_EXTS, probe_video, read_video_frames, clip_indices, resize_crop
+from .video_files import VIDEO_EXTS, probe_video, read_video_frames, clip_indices, resize_crop
 from .video import from_uint8, check_video
 from .i3d import I3D, load_i3d, i3d_features
+from .sampling import sample_pyramid
+from .weights import load_model
+from .checkpoints import CheckpointError
+from .outputs import sampler_args, sampler_settings
+from .pretrained import card_sampler
+from .distributed import pick_device
 
 # %% auto #0
 __all__ = ['frechet_distance', 'FVDProtocol', 'describe_source', 'iter_videos', 'fvd', 'sample_videos', 'training_source',
@@ -116,7 +122,7 @@ def fvd(real, fake,  # sources (see `iter_videos`)
         device: str | None = None) -> dict:
     "FVD between two sources under a protocol: `{'fvd', 'protocol', 'real', 'fake', 'seconds', ...}`."
     p = protocol or FVDProtocol()
-    dev = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    dev = pick_device(device or 'auto')
     model = model if model is not None else load_i3d(device=dev)
     t0 = time.time()
     feats = {}
@@ -131,7 +137,6 @@ def fvd(real, fake,  # sources (see `iter_videos`)
 # %% ../nbs/12b_fvd.ipynb #f4b3fe57
 def sample_videos(model, n: int, steps: int = 64, seed: int = 0, chunk: int = 16, progress: bool = True, **kw) -> torch.Tensor:
     "`n` videos (finest level, `n,C,T,H,W` in [-1, 1]) with classes in turn and seeds `seed + i`, `chunk` at a time."
-    from hpdm_nb.sampling import sample_pyramid
     out = []
     for s in tqdm(range(0, n, chunk), desc='sampling', unit='chunk', disable=not progress):
         k = min(chunk, n - s)
@@ -208,7 +213,8 @@ def fvd_main(argv=None) -> int:
     ap.add_argument('--size', type=int, default=64, help="frame size of 'shapes' videos (default 64)")
     _protocol_args(ap)
     a = ap.parse_args(argv)
-    dev = 'cuda' if a.device == 'cuda' or (a.device == 'auto' and torch.cuda.is_available()) else 'cpu'
+    try: dev = pick_device(a.device)
+    except RuntimeError as e: print(f'{ap.prog}: error: {e}', file=sys.stderr); return 2
     try:
         p = FVDProtocol(n_real=a.n_real or a.n, n_fake=a.n_fake or a.n, frames=a.frames, clip=a.clip, fps=a.fps, seed=a.seed)
         r = fvd(a.real, a.fake, p, load_i3d(a.i3d, dev), a.batch, (a.size, a.size), not a.no_progress)
@@ -219,23 +225,19 @@ def fvd_main(argv=None) -> int:
 
 def eval_main(argv=None) -> int:
     "Console script `hpdm_eval RUN`: sample a trained model and report its FVD against its training data."
-    from hpdm_nb.checkpoints import load_model, CheckpointError
     ap = argparse.ArgumentParser(prog='hpdm_eval', description='Sample a trained HPDM and compute its FVD against its training data (nbs/12b).')
     ap.add_argument('run', help='run folder (ckpt.pt), checkpoint, export folder, or pretrained:NAME')
     ap.add_argument('--n', type=int, default=2048, help='videos to sample, and real videos to compare with (default 2048)')
     ap.add_argument('--n-real', type=int, help='real videos, if not --n')
     ap.add_argument('--steps', type=int, default=64, help='level-0 sampling steps (default 64)')
-    from hpdm_nb.cli import sampler_args, sampler_settings
     sampler_args(ap)  # --guidance, --churn, --coarse-start, ...: default the card's for pretrained:NAME
     _protocol_args(ap)
     a = ap.parse_args(argv)
-    dev = 'cuda' if a.device == 'cuda' or (a.device == 'auto' and torch.cuda.is_available()) else 'cpu'
+    try: dev = pick_device(a.device)
+    except RuntimeError as e: print(f'{ap.prog}: error: {e}', file=sys.stderr); return 2
     try:
-        if a.run.startswith('pretrained:'):
-            from hpdm_nb.pretrained import _folder, card_sampler
-            model, info = load_model(_folder(a.run.split(':', 1)[1]), dev)
-            card = card_sampler(a.run.split(':', 1)[1])  # the settings its card was measured with
-        else: model, info = load_model(a.run, dev); card = {}
+        model, info = load_model(a.run, dev)
+        card = card_sampler(a.run.split(':', 1)[1]) if a.run.startswith('pretrained:') else {}  # as its card measured it
         sampler = sampler_settings(a, card)  # each as given, else the card's, else sample_pyramid's default
         p = FVDProtocol(n_real=a.n_real or a.n, n_fake=a.n, frames=a.frames, clip=a.clip, fps=a.fps, seed=a.seed)
         r = evaluate_fvd(model, info, p, a.steps, a.batch, not a.no_progress, load_i3d(a.i3d, dev), **sampler)
