@@ -26,9 +26,9 @@ def test_pyramid_loss_draws_patch_starts_from_a_cuda_generator(monkeypatch):
     model, cfg = HPDM('tiny'), get_config('tiny')
     B, L = 2, cfg.n_levels
     seen = []
-    def spy(pyramid, batch_size, generator=None, **kw):  # the real draw needs CUDA here: record the generator instead
+    def spy(pyramid, batch_size, generator=None, *args, **kw):  # the real draw needs CUDA here: record the generator instead
         seen.append(generator)
-        return sample_starts(pyramid, batch_size, torch.Generator().manual_seed(0), **kw)
+        return sample_starts(pyramid, batch_size, torch.Generator().manual_seed(0), *args, **kw)
     monkeypatch.setattr(hpdm_nb.loss, 'sample_starts', spy)
     g = ReportsCuda()
     noises = [torch.randn(B, cfg.channels, *cfg.patch) for _ in range(L)]
