@@ -4,16 +4,16 @@
 
 # %% ../nbs/06a_draws.ipynb #b1c9ff54
 from __future__ import annotations
-import functools, typing
+import functools, math, typing
 
 import torch
 
 from .config import HPDMConfig
 from .patches import sample_starts
-from .diffusion import sample_sigmas
 
 # %% auto #0
-__all__ = ['sample_seed', 'batch_indices', 'draw_sample_noise', 'still_videos']
+__all__ = ['sample_seed', 'batch_indices', 'counter_bits', 'counter_uniform', 'counter_normal', 'draw_sample_noise',
+           'still_videos']
 
 # %% ../nbs/06a_draws.ipynb #e0cb88f2
 def sample_seed(seed: int, step: int, j: int) -> int:
@@ -33,26 +33,69 @@ def batch_indices(n: int, seed: int, step: int, js: typing.Sequence[int], per_st
     pos = [step * per_step + j for j in js]
     return [_epoch_order(n, seed, p // n)[p % n] for p in pos]
 
+# %% ../nbs/06a_draws.ipynb #4cabfd10
+def _u64(c: int) -> int: return c - (1 << 64) if c >= 1 << 63 else c  # a 64-bit constant as a signed int64
 
-def draw_sample_noise(mcfg: HPDMConfig, seeds: typing.Sequence[int]) -> dict:
-    "Per-sample random draws for the pyramid loss: patch starts, noise levels, noise, dropout, self-cond and finished-context coins."
-    pyr, L = mcfg.pyramid, mcfg.n_levels
-    starts, sig, noise, drop, sc, cm, cu = [], [], [], [], [], [], []
-    finish = mcfg.clean_context > 0 and L > 1  # finished context (nbs/06): two more coins per sample
-    pm, ps = (torch.tensor([mcfg.level_noise(l)[i] for l in range(L)]) for i in (0, 1))  # per level
-    for s in seeds:
-        g = torch.Generator().manual_seed(int(s))
-        starts.append(sample_starts(pyr, 1, g, continuous=mcfg.patch_positions == 'continuous')[0])
-        sig.append(sample_sigmas(L, pm, ps, g))
-        noise.append([torch.randn(mcfg.channels, *mcfg.patch, generator=g) for _ in range(L)])
-        coins = torch.rand(2, generator=g)
-        drop.append(coins[0] < mcfg.label_dropout); sc.append(coins[1] < mcfg.self_cond_prob)
-        if finish:  # drawn last, so that the draws above are the same with and without it
-            clean = torch.rand(2, generator=g); cm.append(clean[0] < mcfg.clean_context); cu.append(clean[1])
-    out = dict(starts=torch.stack(starts), sigmas=list(torch.stack(sig).T),
-               noises=[torch.stack([n[l] for n in noise]) for l in range(L)],
-               drop_mask=torch.stack(drop), self_cond_mask=torch.stack(sc))
-    if finish: out.update(clean_mask=torch.stack(cm), clean_u=torch.stack(cu))
+_GOLDEN, _M1, _M2 = _u64(0x9E3779B97F4A7C15), _u64(0xBF58476D1CE4E5B9), _u64(0x94D049BB133111EB)
+
+
+def _srl(x: torch.Tensor, k: int) -> torch.Tensor:
+    "Logical right shift of int64 bits (torch's `>>` is arithmetic: clear the copied sign bits)."
+    return (x >> k) & ((1 << (64 - k)) - 1)
+
+
+def _mix(x: torch.Tensor) -> torch.Tensor:
+    "SplitMix64's output function on int64 tensors (multiplication wraps modulo 2^64, on every device)."
+    x = (x ^ _srl(x, 30)) * _M1
+    x = (x ^ _srl(x, 27)) * _M2
+    return x ^ _srl(x, 31)
+
+
+def counter_bits(seeds: torch.Tensor,  # `B` int64 seeds, one per sample
+                 stream: int,  # which draw of the sample (patch starts, noise levels, ...): independent streams
+                 n: int,  # how many 64-bit words per sample
+                ) -> torch.Tensor:
+    "`B,n` random int64 words: word `i` of sample `s` depends only on `(s, stream, i)` (SplitMix64 keyed by both)."
+    key = _mix(seeds.long() ^ _mix(torch.full_like(seeds.long(), stream) * _GOLDEN + _GOLDEN))
+    i = torch.arange(1, n + 1, device=seeds.device, dtype=torch.long)
+    return _mix(key[:, None] + i * _GOLDEN)
+
+
+def counter_uniform(seeds, stream: int, n: int, dtype=torch.float32) -> torch.Tensor:
+    "`B,n` uniforms in [0, 1) from `counter_bits`: two 24-bit uniforms per word, or one 53-bit uniform for float64."
+    if dtype == torch.float64: return _srl(counter_bits(seeds, stream, n), 11).double() * 2.0 ** -53
+    w = counter_bits(seeds, stream, (n + 1) // 2)
+    both = torch.stack([_srl(w, 40), (w >> 8) & 0xFFFFFF], -1).flatten(1)[:, :n]  # bits 40-63 and 8-31 of each word
+    return (both.float() * 2.0 ** -24).to(dtype)
+
+
+def counter_normal(seeds, stream: int, n: int, dtype=torch.float32) -> torch.Tensor:
+    "`B,n` standard normals by Box-Muller from `counter_uniform` pairs."
+    m = (n + 1) // 2
+    u = counter_uniform(seeds, stream, 2 * m, torch.float32 if dtype != torch.float64 else torch.float64)
+    r = (-2 * torch.log1p(-u[:, :m])).sqrt()  # 1 - u lies in (0, 1]: no log(0)
+    th = 2 * math.pi * u[:, m:]
+    return torch.cat([r * th.cos(), r * th.sin()], 1)[:, :n].to(dtype)
+
+# %% ../nbs/06a_draws.ipynb #56e5c691
+def draw_sample_noise(mcfg: HPDMConfig,
+                      seeds: typing.Sequence[int] | torch.Tensor,  # one seed per sample (`sample_seed`)
+                      device=None,  # where to draw (default: the seeds' device, or the CPU)
+                     ) -> dict:
+    "Every sample's draws for the pyramid loss, batched on `device`: patch starts, noise levels, noise, dropout, self-cond and finished-context coins."
+    s = seeds.to(device=device, dtype=torch.long) if torch.is_tensor(seeds) else \
+        torch.tensor([int(x) for x in seeds], dtype=torch.long, device=device)
+    pyr, L, B = mcfg.pyramid, mcfg.n_levels, len(s)
+    u = counter_uniform(s, 0, 3 * (L - 1), torch.float64).reshape(B, L - 1, 3)
+    starts = sample_starts(pyr, B, continuous=mcfg.patch_positions == 'continuous', u=u)
+    pm, ps = (torch.tensor([mcfg.level_noise(l)[i] for l in range(L)], device=s.device) for i in (0, 1))
+    sigmas = (counter_normal(s, 1, L) * ps + pm).exp()  # log-normal per level (EDM), as `sample_sigmas`
+    noise = counter_normal(s, 2, L * mcfg.channels * math.prod(mcfg.patch)).reshape(B, L, mcfg.channels, *mcfg.patch)
+    coins = counter_uniform(s, 3, 4)  # label dropout, self-conditioning, and the two of finished context
+    out = dict(starts=starts, sigmas=list(sigmas.T), noises=list(noise.unbind(1)),
+               drop_mask=coins[:, 0] < mcfg.label_dropout, self_cond_mask=coins[:, 1] < mcfg.self_cond_prob)
+    if mcfg.clean_context > 0 and L > 1:  # finished context (nbs/06)
+        out.update(clean_mask=coins[:, 2] < mcfg.clean_context, clean_u=coins[:, 3])
     return out
 
 # %% ../nbs/06a_draws.ipynb #33f6ef01
@@ -61,10 +104,10 @@ def still_videos(videos: torch.Tensor,  # a batch `B,C,T,H,W`
                  ratio: float,  # the share of still videos
                 ) -> torch.Tensor:
     "Joint image-video training: replace some videos by one of their frames repeated (chosen from each seed)."
-    out = videos.clone()
-    for b, s in enumerate(seeds):
-        g = torch.Generator().manual_seed(int(s) + 1_000_003)  # its own stream: the loss's draws stay as they were
-        if torch.rand(1, generator=g).item() < ratio:
-            t = int(torch.randint(videos.shape[2], (1,), generator=g))
-            out[b] = videos[b, :, t:t + 1].expand_as(videos[b])
-    return out
+    s = seeds.to(device=videos.device, dtype=torch.long) if torch.is_tensor(seeds) else \
+        torch.tensor([int(x) for x in seeds], dtype=torch.long, device=videos.device)
+    u = counter_uniform(s, 4, 2)  # its own stream: the loss's draws stay as they were
+    B, T = videos.shape[0], videos.shape[2]
+    t = (u[:, 1] * T).long().clamp(max=T - 1)
+    frames = videos[torch.arange(B, device=videos.device), :, t]  # `B,C,H,W`: each sample's chosen frame
+    return torch.where((u[:, 0] < ratio)[:, None, None, None, None], frames[:, :, None].expand_as(videos), videos)

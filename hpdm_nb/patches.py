@@ -152,24 +152,31 @@ def sample_starts(pyramid: Pyramid,  # the pyramid
                   batch_size: int,  # patches per level
                   generator: torch.Generator | None = None,  # for reproducible draws
                   continuous: bool = False,  # real-valued starts where an axis is still downsampled
+                  u: torch.Tensor | None = None,  # `B,n_levels-1,3` uniforms in [0, 1) to use instead of drawing
                  ) -> torch.Tensor:
     "Start of each level's patch in pixels of that level's video, nested coarse to fine: `B,n_levels,3`."
-    B, r = batch_size, torch.tensor(pyramid.patch, dtype=torch.float64)
-    starts = torch.zeros(B, pyramid.n_levels, 3, dtype=torch.float64)
+    B, L = batch_size, pyramid.n_levels
+    if u is not None and tuple(u.shape) != (B, L - 1, 3):
+        raise ValueError(f'u must be {B},{L - 1},3 uniforms (batch, finer levels, axes); got {tuple(u.shape)}')
+    dev = u.device if u is not None else torch.device('cpu')  # given uniforms: computed where they are
+    r = torch.tensor(pyramid.patch, dtype=torch.float64, device=dev)
+    starts = torch.zeros(B, L, 3, dtype=torch.float64, device=dev)
     gdev = None if generator is None else generator.device  # drawn where the generator lives, kept on the CPU
-    for l in range(1, pyramid.n_levels):
-        f = torch.tensor([a / b for a, b in zip(pyramid.resolution(l), pyramid.resolution(l - 1))], dtype=torch.float64)
+    for l in range(1, L):
+        f = torch.tensor([a / b for a, b in zip(pyramid.resolution(l), pyramid.resolution(l - 1))], dtype=torch.float64,
+                         device=dev)
         lo = starts[:, l - 1] * f  # the parent's start, in this level's pixels
         room = r * (f - 1)  # how far the child can move inside the parent
-        u = torch.rand(B, 3, generator=generator, dtype=torch.float64, device=gdev).cpu()
-        full = torch.tensor([a == b for a, b in zip(pyramid.resolution(l), pyramid.target)])
+        ul = u[:, l - 1].double() if u is not None else \
+            torch.rand(B, 3, generator=generator, dtype=torch.float64, device=gdev).cpu()
+        full = torch.tensor([a == b for a, b in zip(pyramid.resolution(l), pyramid.target)], device=dev)
         if continuous:
-            cont = lo + u * room
+            cont = lo + ul * room
             ilo, ihi = torch.ceil(lo - 1e-9), torch.floor(lo + room + 1e-9)  # integer positions inside the parent
-            integer = ilo + torch.floor(u * (ihi - ilo + 1)).clamp(max=ihi - ilo)
+            integer = ilo + torch.floor(ul * (ihi - ilo + 1)).clamp(max=ihi - ilo)
             starts[:, l] = torch.where(full, integer, cont)
         else:
-            starts[:, l] = lo + torch.floor(u * (room + 1)).clamp(max=room)
+            starts[:, l] = lo + torch.floor(ul * (room + 1)).clamp(max=room)
     return starts
 
 
