@@ -11,10 +11,14 @@ Each check runs on its own, so that one failure does not hide the others, and th
   the largest weight difference (GPU kernels need not be bitwise reproducible; the difference is reported).
 - timing: seconds per video of the card's sampler (64 steps) and training videos/s of the whole workshop-64 model.
 - compile: the tiny preset with bf16 autocast and torch.compile.
+- draws: `draw_sample_noise` for 256 samples on the GPU (counter-based, batched) against one host generator per
+  sample (`benchmarks/draws_share.py`'s reference), and the draws' share of a workshop-64 step at batch 256.
+- busy: the share of a workshop-64 training step at batch 256 during which the GPU runs kernels (torch.profiler:
+  the union of the kernels' intervals over the step's wall time), eager fp32.
 
     python tools/gpu_check.py --out $OUT [--deadline 180]
 
-On the GPU machine, carry the wheels of tools/gpu_wheels.sh. Its results of 2026-11-30 are benchmarks/gpu_check.json.
+On the GPU machine, carry the wheels of tools/gpu_wheels.sh. Its results are in benchmarks/gpu_check.json.
 """
 import argparse, json, time, traceback, tempfile
 from pathlib import Path
@@ -93,8 +97,61 @@ def main():
         t = time.time(); train(mcfg, tc, progress=False)
         return dict(seconds=time.time() - t, loss=read_metrics(tmp / 'c')[-1]['loss'])
 
+    def step_at(batch):
+        "A workshop-64 model, its optimiser, and a function that runs one training step at `batch` on the device."
+        from hpdm_nb.distributed import setup_distributed, prepare_model
+        from hpdm_nb.optim import make_optimizer, train_step
+        from hpdm_nb.draws import sample_seed
+        from hpdm_nb.shapes import MovingShapes
+        mcfg, _ = resolve_config('workshop-64', dict(device=dev))
+        info = setup_distributed(dev)
+        model, wrapped, ema, _ = prepare_model(mcfg, info)
+        opt, sched = make_optimizer(model, 'adamw', lr=1e-4, warmup=1, steps=1000)
+        ds = MovingShapes(batch, size=mcfg.target)
+        b = dict(video=torch.stack([ds[i]['video'] for i in range(batch)]), label=torch.arange(batch) % mcfg.n_classes)
+        calls = [0]
+        def one():
+            calls[0] += 1
+            seeds = torch.tensor([sample_seed(0, calls[0], j) for j in range(batch)])
+            return train_step(model, opt, sched, ema, iter([dict(b, seed=seeds)]), forward=wrapped)
+        return mcfg, one
+
+    def c_draws():
+        import sys
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'benchmarks'))
+        from draws_share import per_sample_generators
+        from hpdm_nb.draws import draw_sample_noise, sample_seed
+        mcfg, one = step_at(256)
+        seeds = torch.tensor([sample_seed(0, 1, j) for j in range(256)])
+        def timed(fn, n=5):
+            fn(); torch.cuda.synchronize(); t = time.time()
+            for _ in range(n): fn()
+            torch.cuda.synchronize(); return (time.time() - t) / n
+        gen = timed(lambda: per_sample_generators(mcfg, seeds.tolist(), torch.device(dev)))
+        cnt = timed(lambda: draw_sample_noise(mcfg, seeds.to(dev), dev))
+        step = timed(one, 3)
+        return dict(generators_s=gen, counter_s=cnt, step_s=step, counter_share=cnt / step, generators_over_step=gen / step)
+
+    def c_busy():
+        from torch.profiler import profile, ProfilerActivity
+        _, one = step_at(256)
+        for _ in range(3): one()
+        torch.cuda.synchronize()
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            t = time.time()
+            for _ in range(3): one()
+            torch.cuda.synchronize(); wall = time.time() - t
+        spans = sorted((e.time_range.start, e.time_range.end) for e in prof.events()
+                       if e.device_type == torch.autograd.DeviceType.CUDA)
+        busy, end = 0.0, -1.0
+        for a_, b_ in spans:  # the union of the kernels' intervals, in microseconds
+            if b_ <= end: continue
+            busy += b_ - max(a_, end); end = b_
+        return dict(wall_s=wall, gpu_busy_s=busy / 1e6, busy_share=busy / 1e6 / wall, videos_per_s=3 * 256 / wall)
+
     for name, fn in [('sample', c_sample), ('sample_cli', c_sample_cli), ('cached', c_cached),
-                     ('train_resume', c_train_resume), ('timing', c_timing), ('compile', c_compile)]:
+                     ('train_resume', c_train_resume), ('timing', c_timing), ('compile', c_compile),
+                     ('draws', c_draws), ('busy', c_busy)]:
         if time.time() - t0 > a.deadline:
             res['checks'][name] = dict(ok=None, skipped='deadline'); continue
         t = time.time()
