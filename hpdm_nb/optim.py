@@ -7,13 +7,15 @@ from __future__ import annotations
 import contextlib, math, typing
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 
 from .loss import pyramid_loss
 from .draws import draw_sample_noise, still_videos
 
 # %% auto #0
-__all__ = ['Lamb', 'param_groups', 'warmup_cosine', 'make_optimizer', 'ema_decay', 'make_ema', 'train_step']
+__all__ = ['Lamb', 'param_groups', 'warmup_cosine', 'make_optimizer', 'ema_decay', 'make_ema', 'finite_in_all_processes',
+           'StepResult', 'train_step']
 
 # %% ../nbs/06b_optim.ipynb #0fe467a2
 class Lamb(torch.optim.Optimizer):
@@ -100,6 +102,24 @@ def make_ema(model: nn.Module, half_life: float) -> AveragedModel:
     return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(ema_decay(half_life)), use_buffers=False)
 
 # %% ../nbs/06b_optim.ipynb #466ed14d
+def finite_in_all_processes(*tensors: torch.Tensor) -> bool:
+    "Whether every value of `tensors` is finite in every process (under torch.distributed, one all-reduce joins the verdicts)."
+    # each process checks what it holds (its shard of a DTensor): a non-finite shard makes the whole non-finite
+    local = [(t.to_local() if hasattr(t, 'to_local') else t).detach() for t in tensors]
+    bad = torch.stack([~torch.isfinite(t).all() for t in local]).any().float()
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        dist.all_reduce(bad, op=dist.ReduceOp.MAX)
+    return not bad.item()
+
+
+class StepResult(typing.NamedTuple):
+    "What `train_step` returns; `skipped` is True when the update was not made because a value was not finite."
+    loss: torch.Tensor
+    per_level: torch.Tensor
+    grad_norm: torch.Tensor
+    skipped: bool = False
+
+
 def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict],
                grad_accum: int = 1,  # micro-batches per step
                grad_clip: float = 1.0,  # max gradient norm (0: off)
@@ -108,8 +128,8 @@ def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict]
                encoder=None,  # the frozen text encoder of a text model
                forward: nn.Module | None = None,  # the model as wrapped for DDP/FSDP/compile (default: `model`)
                grad_sync=None,  # grad_sync(last) -> context for each micro-batch (default: always synchronise)
-              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    "One optimiser step over `grad_accum` micro-batches: returns the loss, the per-level losses and the gradient norm."
+              ) -> StepResult:
+    "One optimiser step over `grad_accum` micro-batches; skipped (nothing updated) if the loss or gradient is not finite."
     forward, cfg = model if forward is None else forward, model.cfg  # not `or`: a compiled module refuses len()
     dev = next(model.parameters()).device
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16)
@@ -130,6 +150,9 @@ def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict]
         tot += res.loss.detach().float() / grad_accum
         per_level = per_level + res.per_level.float() / grad_accum
     gn = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip if grad_clip > 0 else float('inf'))
-    opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
-    ema.update_parameters(model)
-    return tot, per_level, gn
+    skipped = not finite_in_all_processes(tot, per_level, gn)  # the same verdict in every process
+    if not skipped:
+        opt.step(); sched.step()
+    opt.zero_grad(set_to_none=True)
+    if not skipped: ema.update_parameters(model)
+    return StepResult(tot, per_level, gn, skipped)

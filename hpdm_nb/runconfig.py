@@ -39,6 +39,7 @@ class TrainConfig:
     seed: int = 0
     log_every: int = 10
     ckpt_every: int = 100
+    max_bad_steps: int = 3  # stop the run after this many skipped steps in a row (a non-finite loss or gradient)
     sample_every: int = 0  # 0: only at the end
     sample_steps: int = 32  # sampler steps for level 0 (halved per level)
     n_samples: int = 4
@@ -57,7 +58,7 @@ class TrainConfig:
         if self.precision not in ('fp32', 'bf16'): bad(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
         if self.parallel not in ('ddp', 'fsdp'): bad(f"parallel must be 'ddp' or 'fsdp', got {self.parallel!r}")
         if self.device not in ('auto', 'cpu', 'cuda'): bad(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
-        for k in ('batch_size', 'grad_accum', 'steps', 'log_every', 'ckpt_every', 'n_videos'):
+        for k in ('batch_size', 'grad_accum', 'steps', 'log_every', 'ckpt_every', 'max_bad_steps', 'n_videos'):
             if getattr(self, k) < 1: bad(f'{k} must be at least 1, got {getattr(self, k)}')
         for k in ('ema_half_life', 'sample_every', 'snapshot_every', 'min_lr_ratio'):
             if getattr(self, k) < 0: bad(f'{k} must be 0 or more, got {getattr(self, k)}')

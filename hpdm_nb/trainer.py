@@ -4,7 +4,7 @@
 
 # %% ../nbs/07b_trainer.ipynb #e3390051
 from __future__ import annotations
-import json, time
+import json, math, time, warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
 from .config import HPDMConfig, ConfigError
 from .runconfig import TrainConfig
-from .optim import make_optimizer, train_step
+from .optim import make_optimizer, train_step, finite_in_all_processes
 from .checkpoints import (CheckpointError, load_checkpoint, save_checkpoint, save_snapshot, restore_checkpoint,
                                  ema_model)
 from .distributed import setup_distributed, prepare_model, grad_sync, freeze_except
@@ -24,14 +24,17 @@ from .loading import make_loader, make_dataset, text_encoder_for
 from .weights import init_weights
 
 # %% auto #0
-__all__ = ['read_metrics', 'plot_losses', 'train']
+__all__ = ['read_metrics', 'plot_losses', 'BadStepsError', 'train']
 
 # %% ../nbs/07b_trainer.ipynb #caf8785d
-def read_metrics(out) -> list[dict]:
+def read_metrics(out,
+                 skipped: bool = False,  # also the lines of skipped steps (marked `"skipped": true`)
+                ) -> list[dict]:
     "The metric records of a run folder."
     p = Path(out) / 'metrics.jsonl'
     if not p.exists(): return []
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
+    recs = [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
+    return recs if skipped else [r for r in recs if not r.get('skipped')]
 
 
 def plot_losses(out, ax=None):
@@ -73,9 +76,18 @@ def _start(out: Path, mcfg: HPDMConfig, tcfg: TrainConfig, model, ema, opt, sche
     if info.main:
         out.mkdir(parents=True, exist_ok=True)
         (out / 'config.json').write_text(json.dumps(dict(model=mcfg.to_dict(), train=asdict(tcfg)), indent=1))
-        kept = [r for r in read_metrics(out) if r['step'] <= step]  # drop lines logged after the last checkpoint
+        kept = [r for r in read_metrics(out, skipped=True) if r['step'] <= step]  # drop lines logged after the last checkpoint
         (out / 'metrics.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in kept))
     return step
+
+
+class BadStepsError(RuntimeError):
+    "`max_bad_steps` training steps in a row had a loss or gradient norm that was not finite."
+
+
+def _finite_or_none(x) -> float | None:
+    x = float(x)
+    return x if math.isfinite(x) else None
 
 
 def train(mcfg: HPDMConfig, tcfg: TrainConfig,
@@ -105,16 +117,39 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
                mininterval=1, dynamic_ncols=True)
     t_start, t_last, last, last_step = time.time(), time.time(), {}, step
     model.train()
+    bad, held, saved = 0, False, step if ckpt_path.exists() else None  # skipped in a row; a checkpoint waiting
     while step < tcfg.steps:
-        loss, per_level, gn = train_step(model, opt, sched, ema, batches, tcfg.grad_accum, tcfg.grad_clip,
-                                         tcfg.precision == 'bf16', tcfg.image_ratio, encoder, wrapped, sync)
+        loss, per_level, gn, skipped = train_step(model, opt, sched, ema, batches, tcfg.grad_accum, tcfg.grad_clip,
+                                                  tcfg.precision == 'bf16', tcfg.image_ratio, encoder, wrapped, sync)
         step += 1
         stats = torch.cat([loss.reshape(1), per_level]).to(info.device)
         if info.world > 1: dist.all_reduce(stats); stats /= info.world
-        if info.main and (step % tcfg.log_every == 0 or step == tcfg.steps):
+        gnv = gn.full_tensor() if hasattr(gn, 'full_tensor') else gn
+        bad = bad + 1 if skipped else 0
+        if skipped:  # every process gets the same verdict from train_step, so all of them warn, stop or go on together
+            levels = ', '.join(f'level {l} {v:.4g}' for l, v in enumerate(stats[1:].tolist()))
+            what = f'step {step}: loss {stats[0].item():.4g} ({levels}), gradient norm {float(gnv):.4g}'
+            if info.main:
+                with open(out / 'metrics.jsonl', 'a') as f:
+                    f.write(json.dumps(dict(step=step, skipped=True, loss=_finite_or_none(stats[0]),
+                                            **{f'loss_level_{l}': _finite_or_none(v) for l, v in enumerate(stats[1:])},
+                                            lr=sched.get_last_lr()[0], grad_norm=_finite_or_none(gnv),
+                                            time=time.time() - t_start)) + '\n')
+            if bad >= tcfg.max_bad_steps:
+                bar.close()
+                last_ck = (f'the last checkpoint, {ckpt_path} (step {saved}), is from before them' if saved is not None
+                           else f'no checkpoint was written before them ({ckpt_path} does not exist)')
+                raise BadStepsError(f'{bad} steps in a row had a loss or gradient norm that is not finite (max_bad_steps='
+                                    f'{tcfg.max_bad_steps}), the last at {what}; the run stopped there and saved nothing: '
+                                    f'{last_ck}. Look at the data of those steps, or lower lr or raise warmup, then run '
+                                    'again to resume from the checkpoint')
+            if info.main:
+                warnings.warn(f'skipped {what} is not finite, so the weights, optimiser, schedule and EMA were left as they '
+                              f'were ({bad} in a row; the run stops at max_bad_steps={tcfg.max_bad_steps})',
+                              RuntimeWarning, stacklevel=2)
+        elif info.main and (step % tcfg.log_every == 0 or step == tcfg.steps):
             now = time.time()
             speed = per_step * (step - last_step) / max(now - t_last, 1e-9)  # since the last record
-            gnv = gn.full_tensor() if hasattr(gn, 'full_tensor') else gn
             rec = dict(step=step, loss=stats[0].item(), **{f'loss_level_{l}': v.item() for l, v in enumerate(stats[1:])},
                        lr=sched.get_last_lr()[0], grad_norm=float(gnv), videos_per_s=speed, time=now - t_start)
             with open(out / 'metrics.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
@@ -123,11 +158,19 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
         bar.update(1)
         if tcfg.snapshot_every and step % tcfg.snapshot_every == 0:
             save_snapshot(out / 'snapshots' / f'step_{step:07d}.safetensors', ema, step, info)
-        if step % tcfg.ckpt_every == 0 or step == tcfg.steps or (stop_at is not None and step >= stop_at):
-            save_checkpoint(ckpt_path, model, ema, opt, sched, step, mcfg, asdict(tcfg), info)
-            if info.main:
-                fig, ax = plt.subplots(figsize=(6, 3.5)); plot_losses(out, ax); fig.tight_layout()
-                fig.savefig(out / 'loss.png', dpi=100); plt.close(fig)
+        end = step == tcfg.steps or (stop_at is not None and step >= stop_at)
+        if held or step % tcfg.ckpt_every == 0 or end:
+            # a skipped step's state is the last good step's; a checkpoint due then waits for a good step (but the end saves)
+            held = (skipped and not end) or not finite_in_all_processes(*model.parameters())
+            if not held:
+                save_checkpoint(ckpt_path, model, ema, opt, sched, step, mcfg, asdict(tcfg), info)
+                saved = step
+                if info.main:
+                    fig, ax = plt.subplots(figsize=(6, 3.5)); plot_losses(out, ax); fig.tight_layout()
+                    fig.savefig(out / 'loss.png', dpi=100); plt.close(fig)
+            elif end and info.main:
+                warnings.warn(f'the weights at step {step} are not all finite: the last checkpoint ({ckpt_path}, step '
+                              f'{saved}) was kept', RuntimeWarning, stacklevel=2)
         if stop_at is not None and step >= stop_at: break
         if sample_fn is not None and (step == tcfg.steps or (tcfg.sample_every and step % tcfg.sample_every == 0)):
             sample_fn(ema_model(ema, mcfg, info), step, out)  # in every process: `save_samples` shares the samples out
