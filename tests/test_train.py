@@ -160,3 +160,34 @@ def test_preview_samples_are_shared_out_among_processes(tmp_path):
     assert json.loads((tmp_path / 'one' / 'drawn_0.json').read_text()) == [0, 1, 2]
     a, b = torch.load(tmp_path / 'two' / 'samples.pt'), torch.load(tmp_path / 'one' / 'samples.pt')
     assert a.shape == b.shape == (3, 3, 8, 16, 16) and torch.allclose(a, b, atol=1e-5)
+
+
+INF_ON_LAST_RANK = '''
+import dataclasses, json, sys
+import torch.distributed as dist
+import hpdm_nb.optim as optim
+from hpdm_nb.runconfig import resolve_config
+from hpdm_nb.trainer import train
+calls, real = [0], optim.pyramid_loss
+def loss(*a, **kw):  # at step 2, only the last process's loss is infinite, and its gradient stays finite
+    res = real(*a, **kw); calls[0] += 1
+    last = not dist.is_initialized() or dist.get_rank() == dist.get_world_size() - 1
+    return dataclasses.replace(res, loss=res.loss + float('inf')) if last and calls[0] == 2 else res
+optim.pyramid_loss = loss
+train(*resolve_config('tiny', sys.argv[2:] + [f'out={sys.argv[1]}']), progress=False)
+'''
+
+
+def test_a_step_bad_in_one_process_is_skipped_in_all(tmp_path):
+    "Under DDP an infinite loss in one process only (finite gradients everywhere) makes every process skip that step."
+    script = tmp_path / 'inf.py'
+    script.write_text(INF_ON_LAST_RANK)
+    args = [c for c in COMMON if '=' in c]
+    run([*TORCHRUN, str(script), str(tmp_path / 'two'), *args])
+    run([PY, str(script), str(tmp_path / 'one'), *args])
+    a, b = ckpt(tmp_path / 'two'), ckpt(tmp_path / 'one')
+    assert a['step'] == b['step'] == 4
+    assert [s['step'].item() for s in a['optimizer']['state'].values()][:1] == [3.0]  # three updates of four steps
+    assert max_rel_diff(a['model'], b['model']) < 1e-4 and max_rel_diff(a['ema'], b['ema']) < 1e-4
+    recs = [json.loads(l) for l in (tmp_path / 'two' / 'metrics.jsonl').read_text().splitlines()]
+    assert [r['step'] for r in recs if r.get('skipped')] == [2] and recs[1]['loss'] is None
