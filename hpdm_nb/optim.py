@@ -136,14 +136,13 @@ def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict]
     tot, per_level = 0.0, 0.0
     for micro in range(grad_accum):
         batch = next(batches)
-        seeds = batch['seed'].tolist()
+        seeds = batch['seed'].to(dev)
         videos = batch['video'].to(dev, non_blocking=True)
         if videos.dtype == torch.uint8: videos = videos.float().div_(127.5).sub_(1)  # as MemoryDataset would
         if image_ratio: videos = still_videos(videos, seeds, image_ratio)
         labels = batch['label'].to(dev) if cfg.n_classes else None
         text = dict(zip(('text', 'text_mask'), encoder(batch['caption']))) if encoder else {}
-        draws = draw_sample_noise(cfg, seeds)
-        draws = {k: (v.to(dev) if torch.is_tensor(v) else [x.to(dev) for x in v]) for k, v in draws.items()}
+        draws = draw_sample_noise(cfg, seeds, dev)  # batched, on the step's device (nbs/06a)
         with grad_sync(micro == grad_accum - 1) if grad_sync else contextlib.nullcontext():
             with autocast: res = pyramid_loss(forward, videos, labels, **text, **draws)
             (res.loss / grad_accum).backward()
