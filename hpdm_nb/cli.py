@@ -11,7 +11,7 @@ import torch
 import matplotlib
 
 from .config import ConfigError
-from .trainer import train
+from .trainer import train, BadStepsError
 from .runconfig import resolve_config, TRAIN_PRESETS, TrainConfig
 from .checkpoints import CheckpointError, export_ema
 from .weights import load_model
@@ -42,6 +42,9 @@ def train_main(argv=None) -> int:
     except (ConfigError, CheckpointError, FileNotFoundError) as e:
         print(f'hpdm_train: error: {e}', file=sys.stderr)
         return 2
+    except BadStepsError as e:  # the run stopped on non-finite losses; its last good checkpoint is on disk
+        print(f'hpdm_train: stopped: {e}', file=sys.stderr)
+        return 3
     if int(os.environ.get('RANK', '0')) == 0:
         print(f"trained {mcfg.name} to step {res['step']} in {res['seconds']:.0f} s; run folder {Path(tcfg.out).resolve()}")
     return 0
