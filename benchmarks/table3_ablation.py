@@ -1,4 +1,4 @@
-"""The paper's Table 3 in miniature: five architecture variants trained on the same budget and data (issue 19).
+"""The paper's Table 3 in miniature: five architecture variants trained on the same budget and data.
 
 Variants, as in Table 3: the default model, shallow fusion (`fusion='shallow'`), context detach
 (`context_detach=True`), no adaptive computation (`levels_per_block='full'`), no coordinates in the fusion

