@@ -90,7 +90,7 @@ TRAIN_PRESETS = {
     'workshop-text': ('workshop-text', {**_WORKSHOP_RUN, 'out': 'runs/workshop-text'}),  # captions (nbs/11)
     # the main job (hpdm_demo): the workshop run on one video per class, with the coarsest level's positions louder
     # and its noise drawn higher, so that ten CPU minutes are enough to learn the four videos (nbs/50b says why);
-    # 800 steps leave a margin on a busy machine (900 took 512 to 578 s of training, 524 to 594 s in all)
+    # 800 steps fit ten minutes on a busy 2-core CPU (benchmarks/README.md, the main job's timing)
     'demo': ('workshop', {**_WORKSHOP_RUN, 'out': 'runs/demo', 'n_videos': 4, 'steps': 800},
              dict(pos_gain=(5.0, 1.0), p_mean=(0.5, -1.2), p_std=(1.5, 1.2))),
     # the pretrained `workshop` model (hpdm_nb.pretrained): three levels up to 16x64x64, 4096 videos, hours of CPU;
@@ -98,10 +98,10 @@ TRAIN_PRESETS = {
     'workshop-64': ('workshop-64', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64', 'n_videos': 4096, 'batch_size': 8,
                                     'steps': 10_000, 'warmup': 500, 'min_lr_ratio': 0.05, 'ema_half_life': 1000,
                                     'log_every': 50, 'ckpt_every': 250, 'snapshot_every': 2000}),
-    # the pretrained `workshop-text` model (nbs/11): fine-tuned from `workshop`, so that a few CPU hours go to the text.
-    # Its card was trained from the `workshop` weights with pixel blocks and without the level-0 U-Net, which the
-    # package no longer ships as `pretrained:workshop`: init_sha256 names those weights, and training refuses others
-    # (give init_from= a copy of them)
+    # the pretrained `workshop-text` model (nbs/11): fine-tuned from the class model, so that a few CPU hours go to the
+    # text. Its parent is the class model with pixel blocks and without the level-0 U-Net (step 2 of `workshop`'s
+    # recipe), not the `pretrained:workshop` shipped: init_sha256 names the parent's weights and training refuses
+    # others (give init_from= a copy of them)
     'workshop-64-text': ('workshop-64-text', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64-text', 'n_videos': 4096,
                                               'batch_size': 8, 'steps': 4000, 'lr': 5e-4, 'warmup': 200, 'min_lr_ratio': 0.05,
                                               'ema_half_life': 500, 'log_every': 50, 'ckpt_every': 250,
