@@ -15,7 +15,7 @@ from .samplers import SAMPLERS, default_noise_sampler
 from .conditioning import NULL_LABEL
 from .model import HPDM
 from .tile_grid import resolve_stride, shifted_starts
-from .tiled_denoiser import TiledDenoiser
+from .tiled_denoiser import TiledDenoiser, MEMORY_BUDGET
 
 # %% auto #0
 __all__ = ['START_FRAMES', 'sample_generators', 'per_sample_randn', 'upsample_start', 'level_guidance', 'sample_pyramid']
@@ -84,7 +84,9 @@ def sample_pyramid(model: HPDM,
                    stride: Sequence[int] | None = None,  # tile strides in pixels (overrides `overlap`)
                    blend: str = 'uniform',  # how overlapping tiles are merged: 'uniform', 'ramp', 'gaussian'
                    cache: str = 'full',  # what is computed once per level: 'full', 'blocks' or 'none'
-                   tile_batch: int | None = None,  # at most this many tiles through the model at once
+                   tile_batch: int | None = None,  # at most this many rows per model call (default: from the budget)
+                   memory_budget: float | None = MEMORY_BUDGET,  # activation bytes per model call (nbs/08b; None: all rows)
+                   offload_context: bool = False,  # keep the per-tile cached coarse levels on the host (nbs/08b)
                    coarse_start: float | None = None,  # finer levels start from the upsampled coarser level plus noise
                                                        # of this sigma (None: from pure noise at sigma_max, as the paper)
                    coarse_frames: str = 'centre',  # where that start puts the coarser level's frames in time when the
@@ -143,7 +145,8 @@ def sample_pyramid(model: HPDM,
             n_steps = max(min_steps, steps // 2 ** l)
             refine = l > 0 and coarse_start is not None
             sigmas = get_sigmas_karras(n_steps, sigma_min, coarse_start if refine else sigma_max, rho, device=dev)
-            kw_den = dict(stride=st, blend=blend, cache=cache, tile_batch=tile_batch, batch=n)
+            kw_den = dict(stride=st, blend=blend, cache=cache, tile_batch=tile_batch, batch=n,
+                          memory_budget=memory_budget, offload_context=offload_context)
             g = scales[l]
             dens = [TiledDenoiser(model, l, finished, labels, text, text_mask, g, **kw_den)]
             if shift is not None and l > 0:  # the same grid moved by half a patch along the chosen axes

@@ -4,23 +4,26 @@
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #e6765cc3
 from __future__ import annotations
+import math
 from typing import Sequence
 
 import torch
 from fastcore.basics import patch
 
-from .patches import PatchCoords, level_coords
+from .patches import level_coords
 from .conditioning import NULL_LABEL
+from .config import HPDMConfig
 from .diffusion import SIGMA_MIN
 from .model import HPDM, LevelContext
 from .tile_grid import resolve_stride, tile_starts, context_starts, crop, tile_weights
 from .samplers import guide
 
 # %% auto #0
-__all__ = ['CACHES', 'TiledDenoiser']
+__all__ = ['CACHES', 'MEMORY_BUDGET', 'TiledDenoiser', 'row_bytes']
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #d4f2d221
 CACHES = ('full', 'blocks', 'none')
+MEMORY_BUDGET = 2 ** 30  # bytes of activations one model call may use, by default (1 GiB; `row_bytes` below)
 
 
 class TiledDenoiser:
@@ -35,9 +38,11 @@ class TiledDenoiser:
                  stride: Sequence[int] | None = None,  # tile strides per axis (default: the patch, no overlap)
                  blend: str = 'uniform',  # 'uniform' (MultiDiffusion), 'ramp' or 'gaussian'
                  cache: str = 'full',  # 'full', 'blocks' or 'none' (see above)
-                 tile_batch: int | None = None,  # at most this many tiles through the model at once (default: all)
+                 tile_batch: int | None = None,  # at most this many rows per model call (default: from `memory_budget`)
                  batch: int | None = None,  # videos per call (needed only when nothing else tells: level 0, no conditioning)
                  starts: torch.Tensor | None = None,  # explicit tile starts `n,3` (overrides `stride`; `shifted_starts`)
+                 memory_budget: float | None = MEMORY_BUDGET,  # activation bytes per model call (None: all rows at once)
+                 offload_context: bool = False,  # keep what lasts between calls on the host, each chunk's share moved in
                 ):
         cfg = model.cfg
         if cache not in CACHES: raise ValueError(f'cache must be one of {CACHES}, got {cache!r}')
@@ -49,52 +54,101 @@ class TiledDenoiser:
         self.stride = tuple(pyr.patch) if stride is None else resolve_stride(pyr.patch, stride=stride)
         self.starts = tile_starts(pyr, level, self.stride) if starts is None else torch.as_tensor(starts).long().reshape(-1, 3)
         n = self.n_tiles = len(self.starts)
+        self._st = self.starts.tolist()
         B = (batch if batch is not None else finished[0].shape[0] if finished else len(labels) if labels is not None
              else len(text) if text is not None else 1)
         p = next(model.parameters())
         self.dev, self.dt = p.device, p.dtype  # everything the denoiser makes follows the model
+        self.store = torch.device('cpu') if offload_context else self.dev  # where the per-tile state lives between calls
         self._conditioning(labels, text, text_mask, guidance, B)
-        self.tile_batch = tile_batch or self.reps * n
+        self.row_bytes = row_bytes(cfg, level, cache, p.element_size())
+        self._chunk_size(tile_batch, memory_budget)
         self._weights(blend)
         self._context_patches(finished, context_sigma)
         self.z_prev = None
 
+    def _chunk_size(self, tile_batch, memory_budget):
+        "Units per model call: a unit is one tile of one video, one row (two under guidance: conditional, unconditional)."
+        U, g = self.B * self.n_tiles, self.g
+        if tile_batch is not None and tile_batch < 1: raise ValueError(f'tile_batch must be at least 1 row, got {tile_batch}')
+        if memory_budget is not None and memory_budget <= 0:
+            raise ValueError(f'memory_budget must be a positive number of bytes, or None for all rows at once; got {memory_budget}')
+        rows = (tile_batch if tile_batch is not None else g * U if memory_budget is None
+                else int(memory_budget // self.row_bytes))
+        self.units = max(1, min(U, rows // g))  # never less than one tile's rows
+        self.tile_batch = self.units * g  # rows per model call
+
     def _chunks(self) -> list[slice]:
-        N = self.reps * self.n_tiles
-        return [slice(i, min(i + self.tile_batch, N)) for i in range(0, N, self.tile_batch)]
+        U, k = self.B * self.n_tiles, self.units
+        return [slice(i, min(i + k, U)) for i in range(0, U, k)]
 
-    def _pick(self, x, rows): return None if x is None else x[rows]
+    def _rows(self, units: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        "Each row's conditioning index (its video; under guidance then the unconditional twins) and its tile."
+        u = torch.arange(units.start, units.stop)
+        r, i = u // self.n_tiles, u % self.n_tiles
+        return (torch.cat([r, r + self.B]), torch.cat([i, i])) if self.guided else (r, i)
 
-    def _crd(self, c: PatchCoords, rows) -> PatchCoords: return PatchCoords(c.scale[rows], c.offset[rows])
+    def _crop(self, video: torch.Tensor, starts: list, units: slice) -> torch.Tensor:
+        "The windows of a chunk's units from `B,C,*R` videos, one per unit (rows are doubled by the caller)."
+        (t, h, w), n = self.pyr.patch, self.n_tiles
+        return torch.stack([video[u // n, :, a:a + t, b:b + h, c:c + w]
+                            for u in range(units.start, units.stop) for a, b, c in (starts[u % n],)])
 
     def tiles(self, x: torch.Tensor) -> torch.Tensor: return crop(x, self.starts, self.pyr.patch)
+
+# %% ../nbs/08b_tiled_denoiser.ipynb #a7c1e0m2
+def row_bytes(cfg: HPDMConfig, level: int,  # the level the tiled denoiser computes
+              cache: str = 'full',  # its `cache` mode (how many levels a call computes, what it reads or keeps)
+              bytes_per_value: int = 4,  # 4 for float32, 2 for half precision
+             ) -> int:
+    "A conservative estimate of the activation bytes one row (one tile of one video) takes in a tiled denoiser's model call."
+    P, N, M = math.prod(cfg.patch), cfg.n_tokens, cfg.n_latents + 8  # latents plus conditioning tokens (generous)
+    heads = max(min(cfg.dim, cfg.dim_latent), cfg.dim_latent) // cfg.dim_head
+    width = cfg.dim * (2 * cfg.mlp_mult + 8)  # a token: residual, norm, q/k/v, attention output, fusion inputs, MLP hidden
+    one_level = (P * (6 * cfg.channels + 3 * cfg.pixel_conv)  # the tile, its scaled input, output and crops; pixel convs
+                 + N * (width + 6 * cfg.n_freqs + 6)  # interface tokens and their Fourier positions
+                 + 2 * heads * N * M  # read and write attention scores, if materialised
+                 + M * cfg.dim_latent * (2 * cfg.mlp_mult + 8) + heads * M * M)  # latents and their self-attention
+    fused = cfg.n_blocks * N * cfg.dim  # per block one token-sized context term (cached or read), or one kept activation
+    if level == 0: values = one_level
+    elif cache == 'none': values = (level + 1) * one_level + level * fused  # coarse levels recomputed with the tile
+    else:  # the larger of the one-off context pass (keeping the coarse activations) and a step (reading the cache)
+        values = max(level * one_level + (level + 1) * fused, one_level + level * fused)
+    return int(2 * values * bytes_per_value)  # x2: allocator slack and short-lived temporaries
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #bf69277c
 @patch
 def _conditioning(self: TiledDenoiser, labels, text, text_mask, guidance, B):
-    "Labels, text and coordinates for every row: each video's tiles; with guidance, conditional rows then unconditional."
-    n, pyr = self.n_tiles, self.pyr
+    "Labels and text once per video; with guidance, the videos' conditional entries then their unconditional ones."
     self.guided = guided = guidance != 1 and (labels is not None or text is not None)
-    rep = lambda x: None if x is None else x.repeat_interleave(n, 0)
     if guided:  # conditional rows first, then the unconditional ones
         null_lab = None if labels is None else torch.full_like(labels, NULL_LABEL)
         tm = None if text is None else (text_mask if text_mask is not None else torch.ones(text.shape[:2], dtype=torch.bool, device=text.device))
         labels = None if labels is None else torch.cat([labels, null_lab])
         text_mask = None if text is None else torch.cat([tm, torch.zeros_like(tm)])
         text = None if text is None else torch.cat([text, text])
-    self.labels, self.text, self.text_mask = rep(labels), rep(text), rep(text_mask)
-    self.reps = (2 if guided else 1) * B
-    coords = level_coords(pyr, self.level, self.starts)
-    self.tile_coords = PatchCoords(coords.scale.repeat(self.reps, 1), coords.offset.repeat(self.reps, 1))
+    to = lambda x: None if x is None else x.to(self.dev)
+    self.labels, self.text, self.text_mask = to(labels), to(text), to(text_mask)
+    self.B, self.g = B, 2 if guided else 1
+    self.reps = self.g * B  # rows per tile
+    self.tile_coords = level_coords(self.pyr, self.level, self.starts)  # one per tile, picked per row
+
+
+@patch
+def _cond(self: TiledDenoiser, r: torch.Tensor):
+    "The labels, text and text mask of rows with conditioning indices `r`."
+    pick = lambda x: None if x is None else x[r.to(x.device)]
+    return pick(self.labels), pick(self.text), pick(self.text_mask)
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #e75a41ac
 @patch
 def _weights(self: TiledDenoiser, blend):
     "One weight window per tile, and their per-voxel sum over the tiles (the same at every step)."
-    n, pyr = self.n_tiles, self.pyr
-    self.w = tile_weights(pyr.patch, blend).to(self.dev, self.dt)
-    self.wsum = self._scatter(self.w.expand(n, 1, *pyr.patch), 1)[0]
-    if not (self.wsum > 0).all(): raise ValueError(f'the {n} tiles do not cover the level-{self.level} video')
+    (t, h, w), R = self.pyr.patch, self.pyr.resolution(self.level)
+    self.w = tile_weights(self.pyr.patch, blend).to(self.dev, self.dt)
+    self.wsum = torch.zeros(R, device=self.dev, dtype=self.dt)
+    for a, b, c in self._st: self.wsum[a:a + t, b:b + h, c:c + w] += self.w
+    if not (self.wsum > 0).all(): raise ValueError(f'the {self.n_tiles} tiles do not cover the level-{self.level} video')
 
 
 @patch
@@ -103,7 +157,7 @@ def _scatter(self: TiledDenoiser, tiles: torch.Tensor, B: int) -> torch.Tensor:
     (t, h, w), R = self.pyr.patch, self.pyr.resolution(self.level)
     out = tiles.new_zeros(B, tiles.shape[1], *R)
     tiles = tiles.reshape(B, self.n_tiles, *tiles.shape[1:])
-    for i, (a, b, c) in enumerate(self.starts.tolist()):
+    for i, (a, b, c) in enumerate(self._st):
         out[:, :, a:a + t, b:b + h, c:c + w] += tiles[:, i]
     return out
 
@@ -113,31 +167,42 @@ def merge(self: TiledDenoiser, tiles: torch.Tensor, B: int) -> torch.Tensor:
     return self._scatter(tiles * self.w, B) / self.wsum
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #4ea59462
+def _moved(ctx: LevelContext, device) -> LevelContext:
+    "A `LevelContext` with every tensor on `device` (the same tensors where they are there already)."
+    mv = lambda t: None if t is None else t.to(device)
+    return LevelContext(ctx.n_levels, [c.to(device) for c in ctx.coords], [mv(a) for a in ctx.acts],
+                        [mv(x) for x in ctx.inputs], None if ctx.terms is None else [mv(t) for t in ctx.terms])
+
+
 @patch
 def _context_patches(self: TiledDenoiser, finished, context_sigma):
-    "Each tile's context: clean crops of the finished levels (scaled space), computed once unless `cache='none'`."
+    "Each tile's context windows of the finished levels (cropped per chunk), and their pass through the model once unless `cache='none'`."
     model, pyr, level = self.model, self.pyr, self.level
-    self.ctx_ys, self.ctx_coords, self.context = [], [], None
-    for k, v in enumerate(finished):
-        cs = context_starts(pyr, level, self.starts, k)
-        patch = crop(v.to(self.dev, self.dt), cs, pyr.patch) / model.level_sigma_in(k)
-        self.ctx_ys.append(torch.cat([patch, patch]) if self.guided else patch)
-        c = level_coords(pyr, k, cs)
-        self.ctx_coords.append(PatchCoords(c.scale.repeat(self.reps, 1), c.offset.repeat(self.reps, 1)))
-    self.context_sigma = context_sigma
+    self.finished = [v.to(self.store, self.dt) / model.level_sigma_in(k) for k, v in enumerate(finished)]  # scaled space
+    css = [context_starts(pyr, level, self.starts, k) for k in range(level)]
+    self._cs = [cs.tolist() for cs in css]
+    self.ctx_coords = [level_coords(pyr, k, cs) for k, cs in enumerate(css)]  # one per tile, picked per row
+    self.context_sigma, self.context = context_sigma, None
     if level > 0 and self.cache != 'none':
-        self.context = [self._context(rows) for rows in self._chunks()]
+        self.context = [self._context(units) for units in self._chunks()]
+
+
+@patch
+def context_tiles(self: TiledDenoiser, units: slice) -> list[torch.Tensor]:
+    "The context windows of a chunk's rows, one `rows,C,*patch` tensor per finished level, on the model's device."
+    ys = [self._crop(v, cs, units).to(self.dev) for v, cs in zip(self.finished, self._cs)]
+    return [torch.cat([y, y]) for y in ys] if self.guided else ys
 
 
 @patch
 @torch.no_grad()
-def _context(self: TiledDenoiser, rows: slice) -> LevelContext:
-    ys = [y[rows] for y in self.ctx_ys]
-    out = self.model(ys, [self.context_sigma] * len(ys), [self._crd(c, rows) for c in self.ctx_coords],
-                     self._pick(self.labels, rows), self._pick(self.text, rows), self._pick(self.text_mask, rows),
+def _context(self: TiledDenoiser, units: slice) -> LevelContext:
+    r, i = self._rows(units)
+    ys = self.context_tiles(units)
+    out = self.model(ys, [self.context_sigma] * len(ys), [c[i] for c in self.ctx_coords], *self._cond(r),
                      keep_context=True)
-    ctx = out.context
-    return self.model.cache_terms(ctx, self._crd(self.tile_coords, rows)) if self.cache == 'full' else ctx
+    ctx = self.model.cache_terms(out.context, self.tile_coords[i]) if self.cache == 'full' else out.context
+    return _moved(ctx, self.store)
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #1581f856
 @patch
@@ -145,37 +210,43 @@ def _context(self: TiledDenoiser, rows: slice) -> LevelContext:
 def __call__(self: TiledDenoiser, x: torch.Tensor,  # the level video in the scaled space, `B,C,*R_level`
              sigma: torch.Tensor,  # `B` noise levels
             ) -> torch.Tensor:
-    B = x.shape[0]
-    tiles = self.tiles(x)
-    sig = torch.as_tensor(sigma, device=x.device, dtype=x.dtype).reshape(-1).expand(B).repeat_interleave(self.n_tiles)
-    if self.guided: tiles, sig = torch.cat([tiles, tiles]), torch.cat([sig, sig])
-    outs, lats = [], []
-    for j, rows in enumerate(self._chunks()):
-        zp = self.z_prev[rows] if self.self_cond and self.z_prev is not None else None
-        lab, txt, tm = self._pick(self.labels, rows), self._pick(self.text, rows), self._pick(self.text_mask, rows)
-        crd = self._crd(self.tile_coords, rows)
+    B, (t, h, w), n = x.shape[0], self.pyr.patch, self.n_tiles
+    if B != self.B: raise ValueError(f'this denoiser was built for {self.B} videos per call, got {B}: build one per batch size')
+    sig_b = torch.as_tensor(sigma, device=x.device, dtype=x.dtype).reshape(-1).expand(B)
+    num = sq = None  # the weighted sums of the tiles' predictions and of their squares (for `spread`)
+    lats = []
+    for j, units in enumerate(self._chunks()):
+        r, i = self._rows(units)
+        tiles = self._crop(x, self._st, units)
+        if self.guided: tiles = torch.cat([tiles, tiles])
+        sig = sig_b[(r % B).to(x.device)]
+        zp = self.z_prev[j].to(self.dev) if self.self_cond and self.z_prev is not None else None
+        cond, crd = self._cond(r), self.tile_coords[i]
         if self.level > 0 and self.cache == 'none':  # recompute the coarse levels together with the tiles
-            k = len(self.ctx_ys)
-            out = self.model([y[rows] for y in self.ctx_ys] + [tiles[rows]], [self.context_sigma] * k + [sig[rows]],
-                             [self._crd(c, rows) for c in self.ctx_coords] + [crd], lab, txt, tm,
-                             z_prev=None if zp is None else [None] * k + [zp])
+            k = self.level
+            out = self.model(self.context_tiles(units) + [tiles], [self.context_sigma] * k + [sig],
+                             [c[i] for c in self.ctx_coords] + [crd], *cond, z_prev=None if zp is None else [None] * k + [zp])
             d, z = out.denoised[-1], out.latents[-1]
         else:
-            out = self.model([tiles[rows]], [sig[rows]], [crd], lab, txt, tm, z_prev=None if zp is None else [zp],
-                             context=None if self.context is None else self.context[j])
+            ctx = None if self.context is None else _moved(self.context[j], self.dev)
+            out = self.model([tiles], [sig], [crd], *cond, z_prev=None if zp is None else [zp], context=ctx)
             d, z = out.denoised[0], out.latents[0]
-        outs.append(d); lats.append(z)
-    d = torch.cat(outs)
-    if self.self_cond: self.z_prev = torch.cat(lats)
-    if self.guided:
-        d = guide(*d.chunk(2), self.guidance)
-    self.last_tiles = d  # every tile's own prediction, before blending (for `spread`)
-    return self.merge(d, B)
+        if self.self_cond: lats.append(z.to(self.store))
+        if self.guided: d = guide(*d.chunk(2), self.guidance)
+        if num is None: num, sq = d.new_zeros(B, d.shape[1], *x.shape[2:]), d.new_zeros(B, d.shape[1], *x.shape[2:])
+        wd = d * self.w
+        for row, u in enumerate(range(units.start, units.stop)):  # blend this chunk's tiles in place
+            a, b, c = self._st[u % n]
+            num[u // n, :, a:a + t, b:b + h, c:c + w] += wd[row]
+            sq[u // n, :, a:a + t, b:b + h, c:c + w] += wd[row] * d[row]
+    if self.self_cond: self.z_prev = lats  # one tensor per chunk, where the per-tile state lives
+    out = num / self.wsum
+    self._moments = out, sq / self.wsum
+    return out
 
 
 @patch
 def spread(self: TiledDenoiser) -> torch.Tensor:
     "How far the tiles' last predictions disagree: per voxel, the weighted std over the tiles covering it, `B,C,*R`."
-    d = self.last_tiles
-    B = d.shape[0] // self.n_tiles
-    return (self.merge(d * d, B) - self.merge(d, B) ** 2).clamp_min(0).sqrt()
+    mean, sq = self._moments
+    return (sq - mean ** 2).clamp_min(0).sqrt()
