@@ -10,7 +10,7 @@ What counts as one test:
 
 Usage: python tools/run_tests.py [--flags "slow cuda"] [--workers 2] [NOTEBOOK_GLOB]
 """
-import argparse, filecmp, os, shutil, subprocess, sys, tempfile, time
+import argparse, filecmp, importlib.util, os, shutil, subprocess, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -74,8 +74,10 @@ def run_pytest():
     "Run pytest on tests/ and return (passed, failed)."
     if not any((ROOT / 'tests').glob('test_*.py')): return 0, 0
     report = Path(tempfile.mkstemp(suffix='.xml')[1])
-    proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-rs', '-p', 'no:cacheprovider', f'--junitxml={report}',
-                           str(ROOT / 'tests')], cwd=ROOT)
+    # two workers, one test file each at a time (pytest-xdist): the files share module-scoped runs within themselves
+    parallel = ['-n', '2', '--dist', 'loadfile'] if importlib.util.find_spec('xdist') else []
+    proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-rs', '-p', 'no:cacheprovider', *parallel,
+                           f'--junitxml={report}', str(ROOT / 'tests')], cwd=ROOT)
     import xml.etree.ElementTree as ET
     try:
         suite = ET.parse(report).getroot()
