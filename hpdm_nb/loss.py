@@ -12,6 +12,7 @@ from .patches import sample_starts, extract_patches, starts_to_coords
 from .diffusion import sample_sigmas, append_dims, SIGMA_MIN
 from .conditioning import drop_labels, NULL_LABEL
 from .model import HPDM
+from .samplers import randn_on
 
 # %% auto #0
 __all__ = ['finished_context', 'PyramidLoss', 'pyramid_loss']
@@ -64,7 +65,7 @@ def pyramid_loss(model: HPDM,  # the model
     B, dev, dt = videos.shape[0], videos.device, videos.dtype
     gdev = generator.device if generator is not None else dev
     rand = lambda *shape: torch.rand(*shape, generator=generator, device=gdev).to(dev)
-    randn = lambda shape: torch.randn(shape, generator=generator, device=gdev, dtype=dt).to(dev)
+    randn = lambda shape: randn_on(shape, generator, dev, dt)  # drawn where the generator lives (nbs/02b)
     continuous = cfg.patch_positions == 'continuous'  # real-valued starts where an axis is downsampled (nbs/01)
     if starts is None: starts = sample_starts(pyr, B, generator, continuous)  # drawn on the generator's device
     patches = extract_patches(videos, pyr, starts, mode='trilinear' if continuous else 'area')

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from tqdm.auto import tqdm
 from .diffusion import get_sigmas_karras, SIGMA_MIN, SIGMA_MAX
-from .samplers import SAMPLERS, default_noise_sampler
+from .samplers import SAMPLERS, default_noise_sampler, randn_on
 from .conditioning import NULL_LABEL
 from .model import HPDM
 from .tile_grid import resolve_stride, shifted_starts
@@ -161,8 +161,7 @@ def sample_pyramid(model: HPDM,
                 x = per_sample_randn(gens, shape, dev, dt)
                 noise = lambda: per_sample_randn(gens, shape, dev, dt)
             else:
-                x = torch.randn(n, *shape, generator=generator, device=dev if generator is None else generator.device,
-                                dtype=dt).to(dev)
+                x = randn_on((n, *shape), generator, dev, dt)
                 noise = default_noise_sampler(x, generator)
             x = x * sigmas[0]
             if refine:  # the coarser level, upsampled to this level's size, in this level's scaled space
