@@ -18,7 +18,7 @@ from .model import HPDM
 from .optim import make_ema
 
 # %% auto #0
-__all__ = ['DistInfo', 'pick_device', 'setup_distributed', 'freeze_except', 'prepare_model', 'grad_sync']
+__all__ = ['DistInfo', 'pick_device', 'setup_distributed', 'end_distributed', 'freeze_except', 'prepare_model', 'grad_sync']
 
 # %% ../nbs/06c_distributed.ipynb #cfcdc3ba
 @dataclass
@@ -53,6 +53,14 @@ def setup_distributed(device: str = 'auto') -> DistInfo:
     if world > 1 and not dist.is_initialized():
         dist.init_process_group('nccl' if cuda else 'gloo', device_id=dev if cuda else None)
     return DistInfo(rank, world, local, dev)
+
+
+def end_distributed(wait: bool = True,  # wait for every process first (False after an error, when others may be gone)
+                   ):
+    "Leave the process group: without it, gloo's threads can abort the process as the interpreter exits."
+    if dist.is_available() and dist.is_initialized():
+        if wait: dist.barrier()
+        dist.destroy_process_group()
 
 # %% ../nbs/06c_distributed.ipynb #67292663
 def freeze_except(model: nn.Module, train_only: str = '') -> list[str]:
