@@ -211,6 +211,12 @@ CONFIGS = {
     # a side on them (fine-tuned in after the convolutions alone), with which the finer levels keep more whole objects
     'workshop-64': HPDMConfig('workshop-64', target=(16, 64, 64), patch=(8, 16, 16), pos_gain=(5.0, 1.0, 1.0),
                               p_mean=(0.5, -1.2, -1.2), p_std=(1.5, 1.2, 1.2), pixel_conv=16, pixel_blocks=2, **_WORKSHOP),
+    # high resolution: workshop-64 with two finer levels on top, up to 16x256x256; its first three levels see what
+    # workshop-64's see, so it starts from those weights, and the new levels go through the last block only
+    'workshop-256': HPDMConfig('workshop-256', target=(16, 256, 256), patch=(8, 16, 16), n_levels=5,
+                               levels_per_block=(1, 2, 2, 5), pos_gain=(5.0, 1.0, 1.0, 1.0, 1.0),
+                               p_mean=(0.5, -1.2, -1.2, -1.2, -1.2), p_std=(1.5, 1.2, 1.2, 1.2, 1.2), pixel_conv=16,
+                               pixel_blocks=2, level0_unet=(32, 64, 96), **_WORKSHOP),
 }
 # the pretrained text model: workshop-64 reading captions instead of class labels (fine-tuned from it, nbs/11)
 CONFIGS['workshop-64-text'] = HPDMConfig.from_dict({**CONFIGS['workshop-64'].to_dict(), 'name': 'workshop-64-text',

@@ -19,9 +19,15 @@ from .video import from_uint8, to_uint8, _size3
 from .checkpoints import atomic_write
 
 # %% auto #0
-__all__ = ['SHARD_FORMAT', 'MemoryDataset', 'prepare_clip', 'prepare_shards', 'ShardDataset', 'prepare_main']
+__all__ = ['SHARD_FORMAT', 'quantize', 'MemoryDataset', 'RenderedDataset', 'prepare_clip', 'prepare_shards', 'ShardDataset',
+           'prepare_main']
 
 # %% ../nbs/07_datasets.ipynb #90f009ce
+def quantize(video: torch.Tensor) -> torch.Tensor:
+    "A video in [-1, 1] as uint8, the way every stored video is kept."
+    return ((video.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
 class MemoryDataset(torch.utils.data.Dataset):
     "A dataset rendered once into memory as uint8 videos and labels."
     def __init__(self, ds, progress: bool = False,
@@ -32,7 +38,7 @@ class MemoryDataset(torch.utils.data.Dataset):
         self.captions = [None] * len(ds)
         for i in tqdm(range(len(ds)), desc='rendering the dataset', disable=not progress, mininterval=1):
             it = ds[i]
-            self.videos[i] = ((it['video'].clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+            self.videos[i] = quantize(it['video'])
             self.labels[i] = it['label']
             self.captions[i] = it.get('caption')
         self.classes, self.uint8 = getattr(ds, 'classes', None), uint8
@@ -41,6 +47,19 @@ class MemoryDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         it = dict(video=self.videos[i] if self.uint8 else self.videos[i].float() / 127.5 - 1, label=int(self.labels[i]))
         if self.captions[i] is not None: it['caption'] = self.captions[i]
+        return it
+
+# %% ../nbs/07_datasets.ipynb #0663011b
+class RenderedDataset(torch.utils.data.Dataset):
+    "A procedural dataset rendered per item, quantised as `MemoryDataset` stores it: the same data, no memory."
+    def __init__(self, ds, uint8: bool = False):  # serve uint8 videos (the trainer converts them on its device)
+        self.ds, self.uint8, self.classes = ds, uint8, getattr(ds, 'classes', None)
+
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, i):
+        it = dict(self.ds[i])
+        q = quantize(it['video'])
+        it['video'] = q if self.uint8 else q.float() / 127.5 - 1
         return it
 
 # %% ../nbs/07_datasets.ipynb #869f3931

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07a_loading.ipynb #6fbcec0f
 from __future__ import annotations
-import os
+import math, os
 from pathlib import Path
 from typing import Sequence
 
@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import Dataset, DataLoader, Sampler
 
 from .draws import sample_seed, batch_indices
-from .datasets import MemoryDataset, ShardDataset
+from .datasets import MemoryDataset, RenderedDataset, ShardDataset
 from .shapes import MovingShapes
 from .video_files import VideoFolder
 from .text import TextEncoder
@@ -85,8 +85,11 @@ def make_dataset(mcfg: HPDMConfig, tcfg: TrainConfig, progress: bool = False,
                  uint8: bool = False):  # stored videos as uint8 where they are stored so (in memory, shards)
     "The training set: MovingShapes in memory, a VideoFolder or prepared shards; its class count must fit the model."
     if tcfg.data == 'shapes':
-        ds = MemoryDataset(MovingShapes(tcfg.n_videos, size=mcfg.target, seed=tcfg.data_seed), progress, uint8)
-        n_classes = int(ds.labels.max()) + 1
+        shapes = MovingShapes(tcfg.n_videos, size=mcfg.target, seed=tcfg.data_seed)
+        stored = tcfg.n_videos * mcfg.channels * math.prod(mcfg.target) / 2 ** 30  # GiB as uint8
+        if stored <= tcfg.data_memory_gib: ds = MemoryDataset(shapes, progress, uint8)
+        else: ds = RenderedDataset(shapes, uint8)  # rendered by the loader's workers, step by step
+        n_classes = min(tcfg.n_videos, len(shapes.classes))  # classes in turn (nbs/00b)
     else:
         path = Path(tcfg.data)
         if not path.is_dir():

@@ -20,6 +20,7 @@ class TrainConfig:
     out: str = 'runs/train'  # run folder: config, metrics, checkpoints, samples
     data: str = 'shapes'  # 'shapes' (MovingShapes), a folder of class sub-folders (UCF-101 layout) or of shards (nbs/07a)
     n_videos: int = 2048  # size of the built-in dataset
+    data_memory_gib: float = 4.0  # the built-in dataset is stored in memory up to this size, else rendered as it is read
     data_seed: int = 0
     batch_size: int = 32  # global batch per optimiser step (split over processes)
     grad_accum: int = 1  # micro-batches per optimiser step
@@ -107,6 +108,14 @@ TRAIN_PRESETS = {
                                               'ema_half_life': 500, 'log_every': 50, 'ckpt_every': 250,
                                               'snapshot_every': 1000, 'init_from': 'pretrained:workshop',
                                               'init_sha256': WORKSHOP_TEXT_PARENT}),
+    # the pretrained `workshop-256` model: `workshop` with two finer levels, up to 16x256x256. It starts from the
+    # shipped `workshop` (every weight is shared across levels, nbs/06e) and trains the transformer alone: the level-0
+    # U-Net and the conditioning it reads stay as shipped. The videos are rendered as they are read (13 GB stored)
+    'workshop-256': ('workshop-256', {**_WORKSHOP_RUN, 'out': 'runs/workshop-256', 'n_videos': 4096, 'batch_size': 8,
+                                      'steps': 6000, 'lr': 5e-4, 'warmup': 200, 'min_lr_ratio': 0.05,
+                                      'ema_half_life': 500, 'log_every': 25, 'ckpt_every': 100, 'snapshot_every': 1000,
+                                      'n_samples': 2, 'sample_steps': 32, 'init_from': 'pretrained:workshop',
+                                      'train_only': 'blocks,detokenizer,self_cond,tokenizer,fusions,latents'}),
     **{n: (n, dict(out=f'runs/{n}', batch_size=768, steps=40_000 if n != 'hpdm-l' else 65_000, warmup=10_000,
                    ema_half_life=6000, data='ucf101')) for n in ('hpdm-s', 'hpdm-m', 'hpdm-l')},
 }

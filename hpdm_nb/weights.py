@@ -116,11 +116,14 @@ def init_weights(model: nn.Module, source, zero_new: bool = True,
                               'knowing the result will differ from the recipe\'s')
         sd, own = read_weights(source), model.state_dict()
     except FileNotFoundError as e: raise ConfigError(f'init_from={source}: {e}') from e
+    grown = [k for k, v in own.items() if k.endswith('pos_scale') and k in sd and 0 < len(sd[k]) < len(v)]
+    with torch.no_grad():  # a model with more levels: the source's levels keep their gains, the new finer ones their init
+        for k in grown: own[k][:len(sd[k])] = sd[k]
     bad = [f'{k}: {tuple(sd[k].shape)} there, {tuple(v.shape)} here' for k, v in own.items()
-           if k in sd and sd[k].shape != v.shape]
+           if k in sd and sd[k].shape != v.shape and k not in grown]
     if bad: raise ConfigError(f'init_from={source}: weights of other shapes, so another backbone:\n  ' + '\n  '.join(bad[:8]) +
                               '\nuse the same widths, levels and tokenizer as the source model')
-    loaded = [k for k in own if k in sd]
+    loaded = [k for k in own if k in sd and k not in grown]
     if not loaded: raise ConfigError(f'init_from={source}: no weight of it fits this model (no names in common)')
     with torch.no_grad():
         for k in loaded: own[k].copy_(sd[k])
@@ -132,4 +135,4 @@ def init_weights(model: nn.Module, source, zero_new: bool = True,
             nn.init.zeros_(out.weight); nn.init.zeros_(out.bias)
             zeroed += [f'{name}.{p}' for p in ('to_out.weight', 'to_out.bias')] if isinstance(mod, Attention) else \
                       [f'{name}.net.{len(mod.net) - 1}.{p}' for p in ('weight', 'bias')]
-    return dict(loaded=loaded, new=new, zeroed=zeroed, dropped=[k for k in sd if k not in own])
+    return dict(loaded=loaded, new=new, zeroed=zeroed, dropped=[k for k in sd if k not in own], grown=grown)
