@@ -50,6 +50,7 @@ class HPDMConfig:
     pixel_blocks: int = 0  # residual pixel blocks on each side's convolution features (0: none, the paper; nbs/03b)
     level0_unet: tuple = ()  # widths of a 3D U-Net beside the transformer at level 0 (empty: none, the paper; nbs/03c)
     level0_unet_mode: str = 'replace'  # 'replace': level 0's output is the U-Net's; 'add': it joins the transformer's (nbs/03c)
+    level0_unet_cond: str = 'add'  # how the U-Net reads noise level and class: 'add' (a bias per block) or 'film' (nbs/03c)
     dim: int = 1024  # interface (tokenization) width
     dim_latent: int = 256  # latent width
     n_latents: int = 768  # latent tokens per level
@@ -100,6 +101,8 @@ class HPDMConfig:
             if msg := unet_problem(self.level0_unet, self.patch): raise ConfigError(f'{self.name}: {msg}')
             if self.level0_unet_mode not in ('replace', 'add'):
                 raise ConfigError(f"{self.name}: level0_unet_mode must be 'replace' or 'add', got {self.level0_unet_mode!r}")
+            if self.level0_unet_cond not in ('add', 'film'):
+                raise ConfigError(f"{self.name}: level0_unet_cond must be 'add' or 'film', got {self.level0_unet_cond!r}")
             if self.level0_unet_mode == 'replace' and self.n_levels == 1:
                 raise ConfigError(f"{self.name}: with one level, level0_unet_mode='replace' would leave the transformer's "
                                   "output unused; use level0_unet_mode='add', or more levels")

@@ -30,19 +30,27 @@ def unet_problem(widths: Sequence[int],  # feature maps per resolution, finest f
 
 # %% ../nbs/03c_unet.ipynb #c88e23cc
 class UNetBlock(nn.Module):
-    "Two 3x3x3 convolutions with GroupNorm and SiLU, the conditioning vector added between them, and a residual path."
-    def __init__(self, c_in: int, c_out: int, dim_cond: int, groups: int = 8):
+    "Two 3x3x3 convolutions with GroupNorm and SiLU, conditioned between them, and a residual path."
+    def __init__(self, c_in: int, c_out: int, dim_cond: int, groups: int = 8,
+                 film: bool = False):  # scale and shift the normalised features (True) or add a bias (False)
         super().__init__()
         self.norm1, self.conv1 = nn.GroupNorm(groups, c_in), nn.Conv3d(c_in, c_out, 3, padding=1)
         self.norm2, self.conv2 = nn.GroupNorm(groups, c_out), nn.Conv3d(c_out, c_out, 3, padding=1)
-        self.cond = nn.Linear(dim_cond, c_out)
+        # a bias per channel, or a gain and an offset per channel (FiLM), mapped from the conditioning vector
+        self.cond = None if film else nn.Linear(dim_cond, c_out)
+        self.film = nn.Linear(dim_cond, 2 * c_out) if film else None
+        if film: nn.init.zeros_(self.film.weight); nn.init.zeros_(self.film.bias)  # scale 1, shift 0 at first
         self.skip = nn.Conv3d(c_in, c_out, 1) if c_in != c_out else nn.Identity()
 
     def forward(self, x: torch.Tensor,  # `B,c_in,T,H,W`
                 cond: torch.Tensor,  # `B,dim_cond`
                ) -> torch.Tensor:
-        h = self.conv1(F.silu(self.norm1(x))) + self.cond(cond)[:, :, None, None, None]
-        return self.skip(x) + self.conv2(F.silu(self.norm2(h)))
+        h = self.conv1(F.silu(self.norm1(x)))
+        if self.film is not None:
+            scale, shift = self.film(cond)[:, :, None, None, None].chunk(2, dim=1)
+            h = self.norm2(h) * (1 + scale) + shift  # FiLM: the condition sets each channel's gain and offset
+        else: h = self.norm2(h + self.cond(cond)[:, :, None, None, None])
+        return self.skip(x) + self.conv2(F.silu(h))
 
 # %% ../nbs/03c_unet.ipynb #494bf679
 class Level0UNet(nn.Module):
@@ -50,15 +58,21 @@ class Level0UNet(nn.Module):
     def __init__(self, channels: int,  # video channels in and out
                  widths: Sequence[int],  # feature maps per resolution, finest first; each halving t, h and w
                  dim_cond: int,  # width of the conditioning vector (noise level and class)
-                 groups: int = 8):  # GroupNorm groups (every width must be a multiple)
+                 groups: int = 8,  # GroupNorm groups (every width must be a multiple)
+                 cond: str = 'add',  # 'add': the vector as a bias per block; 'film': its own MLP, then scale and shift
+                ):
         super().__init__()
         w = [int(v) for v in widths]
         if msg := unet_problem(w, groups=groups): raise ValueError(msg)
+        if cond not in ('add', 'film'): raise ValueError(f"level0_unet_cond must be 'add' or 'film', got {cond!r}")
         self.channels, self.widths, self.groups = channels, tuple(w), groups
+        film, d = cond == 'film', (4 * w[0] if cond == 'film' else dim_cond)
+        # FiLM's U-Net maps the vector through an MLP of its own, so that training the U-Net alone can reshape it
+        self.embed = nn.Sequential(nn.Linear(dim_cond, d), nn.SiLU(), nn.Linear(d, d), nn.SiLU()) if film else nn.Identity()
         self.stem = nn.Conv3d(channels, w[0], 3, padding=1)
-        self.down = nn.ModuleList([UNetBlock(a, b, dim_cond, groups) for a, b in zip([w[0]] + w[:-1], w)])
-        self.mid = UNetBlock(w[-1], w[-1], dim_cond, groups)
-        self.up = nn.ModuleList([UNetBlock(2 * a, b, dim_cond, groups) for a, b in zip(w[::-1], w[::-1][1:] + [w[0]])])
+        self.down = nn.ModuleList([UNetBlock(a, b, d, groups, film) for a, b in zip([w[0]] + w[:-1], w)])
+        self.mid = UNetBlock(w[-1], w[-1], d, groups, film)
+        self.up = nn.ModuleList([UNetBlock(2 * a, b, d, groups, film) for a, b in zip(w[::-1], w[::-1][1:] + [w[0]])])
         self.out = nn.Conv3d(w[0], channels, 3, padding=1)
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)  # a fresh U-Net adds nothing
 
@@ -68,7 +82,7 @@ class Level0UNet(nn.Module):
         if x.ndim != 5 or x.shape[1] != self.channels:
             raise ValueError(f'level0_unet input must be B,{self.channels},T,H,W; got {tuple(x.shape)}')
         if msg := unet_problem(self.widths, x.shape[2:], self.groups): raise ValueError(msg)
-        skips, h = [], self.stem(x)
+        skips, h, cond = [], self.stem(x), self.embed(cond)
         for i, blk in enumerate(self.down):
             h = blk(h if i == 0 else F.avg_pool3d(h, 2), cond); skips.append(h)
         h = self.mid(h, cond)
