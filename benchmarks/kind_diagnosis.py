@@ -1,6 +1,6 @@
 """Where a MovingShapes model decides an object's kind, and whether it reads its label there.
 
-The quality bar's "right kind" (nbs/07c) stays at chance for the pretrained `workshop` model at every level. This
+The quality bar's "right kind" (nbs/09b) stays at chance for the pretrained `workshop` model at every level. This
 script looks at level 0, where the whole video is invented, in three ways, with the bar's `KindJudge` (fitted on
 512 training videos, as `evaluate_model` does):
 

@@ -17,7 +17,7 @@ It prints, at every `--sample-at` step:
 - sample statistics against the training data's (`hpdm_nb.video_files.object_stats`): objects per frame (connected
   foreground regions; every training frame has exactly one), the foreground's share of a frame, and how much
   consecutive frames' foregrounds overlap (IoU; a moving object keeps part of it, fragments that jump keep little);
-- the right kind: how often the quality bar's `KindJudge` (nbs/07c), fitted on 512 training videos at this
+- the right kind: how often the quality bar's `KindJudge` (nbs/09b), fitted on 512 training videos at this
   resolution, names a sample's label (chance: 1 in 4), beside its score on 64 videos it was not fitted on;
 
 and writes a frame sheet of 8 class-conditional samples per `--sample-at` step to `--out`. Samples come from the
@@ -117,7 +117,7 @@ class RINLevel0(nn.Module):
 
 
 class UNet(nn.Module):
-    "The library's level-0 U-Net (nbs/03c; widths 32, 64, 96, 3 resolutions) with its own noise/class vector, as a second reference."
+    "The library's level-0 U-Net (nbs/13; widths 32, 64, 96, 3 resolutions) with its own noise/class vector, as a second reference."
     def __init__(self, n_classes, d=128, ch=(32, 64, 96)):
         super().__init__()
         self.cond = NoiseLabel(n_classes, d)

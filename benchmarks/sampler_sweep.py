@@ -1,5 +1,5 @@
 """How the sampler's settings change what a pretrained model draws: classifier-free guidance, level 0's stochastic
-churn, its step count, tile overlap, coarse starts and the finer levels' sampler, measured with the quality bar's measurements (nbs/07c) on the
+churn, its step count, tile overlap, coarse starts and the finer levels' sampler, measured with the quality bar's measurements (nbs/09b) on the
 same seeds for every setting.
 
 Every combination of --guidance, --churn, --steps, --overlap, --coarse-start and --fine-sampler samples --n videos (seeds --seed

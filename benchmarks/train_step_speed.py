@@ -1,6 +1,6 @@
 """How fast does one CPU (or GPU) train the pretrained workshop model? Eager against torch.compile, batch sizes, threads,
 the pixel convolutions beside the tokenizer (`--pixel-conv 0,16`) with their residual blocks (`--pixel-blocks 0,2`),
-and the level-0 U-Net (`--unet none,32.64.96`, nbs/03c), trained with the rest or alone (`--train-only all,unet`).
+and the level-0 U-Net (`--unet none,32.64.96`, nbs/13), trained with the rest or alone (`--train-only all,unet`).
 
 Every variant is timed in the same run, interleaved, after warm-up (compilation is excluded from the per-step time and
 reported separately). Per-video throughput is what matters for a fixed wall-clock budget: videos/s = batch / step time.

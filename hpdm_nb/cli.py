@@ -76,7 +76,7 @@ def sample_main(argv=None) -> int:
     try: dev = pick_device(a.device)
     except RuntimeError as e: print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
     pretrained = a.run.startswith('pretrained:')
-    try: model, ck = load_model(a.run, dev)  # pretrained:NAME is a model shipped inside the package (nbs/07d)
+    try: model, ck = load_model(a.run, dev)  # pretrained:NAME is a model shipped inside the package (nbs/09c)
     except (CheckpointError, ConfigError, FileNotFoundError, LookupError) as e:
         print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
     tcfg = TrainConfig.from_dict(ck['train'])

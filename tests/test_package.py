@@ -15,7 +15,7 @@ MODULES = sorted(p.stem for p in (Path(__file__).parent.parent / 'hpdm_nb').glob
 # hpdm_nb module with no other hpdm_nb module loaded (a second or two per module instead of a whole interpreter start).
 FORK_IMPORTS = """
 import json, os, sys, traceback
-import numpy, torch, matplotlib, einops  # third-party only: no hpdm_nb module is loaded before the fork
+import numpy, torch, matplotlib, matplotlib.pyplot, einops, mediapy, tqdm.auto, torch.distributed, fastcore.basics  # third-party only: no hpdm_nb module is loaded before the fork
 assert not [m for m in sys.modules if m.startswith('hpdm_nb')]
 out = {}
 for module in sys.argv[1:]:

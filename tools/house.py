@@ -7,7 +7,7 @@ Reads every module of hpdm_nb with `ast` (nothing is imported) and checks:
 - no import inside a function, except of an optional or slow dependency named in `LAZY` (and never of hpdm_nb).
 
 Prints the picture (layers, each module with what it imports from the package) and exits 1 with the reasons on any
-violation. Usage: python tools/house.py [--markdown]   (--markdown prints the README's table)
+violation. Usage: python tools/house.py [--markdown]   (--markdown prints the table of .github/CONTRIBUTING.md)
 """
 import ast, sys
 from pathlib import Path
