@@ -18,8 +18,8 @@ from .sampling import sample_pyramid
 from .text import TextEncoder, prompt_attributes, text_following
 
 # %% auto #0
-__all__ = ['BAR', 'token_border_stats', 'border_summary', 'shape_features', 'KindJudge', 'median_nearest', 'quality_report',
-           'check_bar', 'shapes_data', 'data_judge', 'evaluate_model']
+__all__ = ['BAR', 'token_border_stats', 'border_summary', 'shape_features', 'KindJudge', 'object_tracks', 'motion_stats',
+           'median_nearest', 'quality_report', 'check_bar', 'shapes_data', 'data_judge', 'evaluate_model']
 
 # %% ../nbs/09b_quality.ipynb #04bcc889
 def token_border_stats(videos: torch.Tensor,  # `B,C,T,H,W`
@@ -109,6 +109,41 @@ class KindJudge:
         "Share of videos judged to be of their label's kind."
         return float((self.predict(videos) == torch.as_tensor(labels).cpu()).float().mean())
 
+# %% ../nbs/09b_quality.ipynb #8e9d6061
+def object_tracks(videos: torch.Tensor,  # a batch `B,C,T,H,W` in [-1, 1]
+                  background: float = -0.8, thresh: float = 0.25,  # foreground as in `object_stats` (nbs/00b)
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    "The centre (x, y) of each frame's largest foreground region, in units of min(H, W): `B,T,2`; and `B,T` seen."
+    from scipy import ndimage
+    v = check_video(videos, batched=True).detach().float().cpu()
+    fg = ((v - background).abs().amax(1) > thresh).numpy()  # B,T,H,W
+    unit = min(fg.shape[-2:])
+    xy, seen = np.zeros((*fg.shape[:2], 2)), np.zeros(fg.shape[:2], dtype=bool)
+    for b, vid in enumerate(fg):
+        for t, f in enumerate(vid):
+            lab, n = ndimage.label(f)
+            if n == 0: continue
+            k = 1 + int(np.argmax(np.bincount(lab.ravel())[1:]))
+            cy, cx = ndimage.center_of_mass(lab == k)
+            xy[b, t], seen[b, t] = ((cx + 0.5) / unit, (cy + 0.5) / unit), True
+    return xy, seen
+
+
+def motion_stats(videos: torch.Tensor, **kw) -> dict:
+    "Medians over the videos of each path's speed, steadiness and step evenness (`object_tracks`; NaN if none seen)."
+    xy, seen = object_tracks(videos, **kw)
+    step = np.linalg.norm(np.diff(xy, axis=1), axis=-1)  # B,T-1
+    ok = seen[:, 1:] & seen[:, :-1]
+    speed, steady, even = [], [], []
+    for s, o in zip(step, ok):
+        if o.sum() < 4: continue  # too few frames with the object in both to say how it moves
+        sp = float(np.median(s[o]))
+        acc = np.abs(np.diff(s))[o[1:] & o[:-1]]
+        a, b = s[0::2][o[0::2]].mean(), s[1::2][o[1::2]].mean()  # steps from even frames, from odd frames
+        speed.append(sp); steady.append(float(np.median(acc)) / max(sp, 1e-6)); even.append(min(a, b) / max(a, b, 1e-6))
+    med = lambda x: float(np.median(x)) if x else float('nan')
+    return dict(speed=med(speed), steadiness=med(steady), evenness=med(even), tracked=len(speed) / max(len(step), 1))
+
 # %% ../nbs/09b_quality.ipynb #afc24fee
 def median_nearest(sets: list, train: torch.Tensor, pyr: Pyramid, level: int, chunk: int = 256) -> list[float]:
     "For each set of videos at a level's resolution: the median over its videos of the mean squared distance to the nearest training video."
@@ -128,7 +163,7 @@ def quality_report(levels: list,  # the samples of every level, coarse to fine, 
                    judge_videos: torch.Tensor,  # data videos to fit the kind judge on, `K,C,*R` in [-1, 1]
                    judge_labels: torch.Tensor,
                    pyramid: Pyramid, tokenizer) -> dict:
-    "Every level's measurements of the samples and of held-out data: objects, kind, copy distance, token borders, grain."
+    "Every level's measurements of the samples and of held-out data: objects, kind, copy, token borders, grain, motion."
     report = {}
     for l, x in enumerate(levels):
         x = x.float().cpu().clamp(-1, 1)
@@ -136,10 +171,11 @@ def quality_report(levels: list,  # the samples of every level, coarse to fine, 
         judge = KindJudge().fit(level_video(judge_videos, pyramid, l), judge_labels)
         row, near = {}, dict(zip(('samples', 'data'), median_nearest([x, data], train, pyramid, l)))
         for who, v, lab in (('samples', x, labels), ('data', data, held_labels)):
-            o = object_stats(v)
+            o, m = object_stats(v), motion_stats(v)
             row[who] = dict(one_object=o['one_object'], objects_per_frame=o['objects_per_frame'], foreground=o['foreground'],
                             kind_accuracy=judge.accuracy(v, lab), nearest_train=near[who],
-                            **border_summary(token_border_stats(v, tokenizer)))
+                            **border_summary(token_border_stats(v, tokenizer)),
+                            speed=m['speed'], steadiness=m['steadiness'], evenness=m['evenness'])
         s, d = row['samples'], row['data']
         row['ratios'] = dict(copy=s['nearest_train'] / d['nearest_train'], grain=s['grain'] / d['grain'],
                              **{k: s[k] / d[k] for k in s if k.startswith('border_ratio')})
