@@ -12,7 +12,7 @@ import matplotlib
 
 from .config import ConfigError
 from .trainer import train, BadStepsError
-from .runconfig import resolve_config, TRAIN_PRESETS, TrainConfig
+from .runconfig import resolve_config, recipe_stages, RECIPES, TRAIN_PRESETS, TrainConfig
 from .checkpoints import CheckpointError, export_ema
 from .weights import load_model
 from .sampling import level_guidance
@@ -30,15 +30,19 @@ def train_main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog='hpdm_train', description='Train an HPDM model (resumes from OUT/ckpt.pt).',
                                  epilog='presets: ' + ', '.join(TRAIN_PRESETS) + '. Settings: any field of TrainConfig '
                                         'or HPDMConfig, e.g. steps=2000 lr=1e-3 dim_latent=256 data=/path/to/videos')
-    ap.add_argument('preset', help='a preset, a model name, or a JSON file with "model" and "train" sections')
+    ap.add_argument('preset', help='a preset, a model name, a JSON file with "model" and "train" sections, or recipe:NAME '
+                                   f'(the stages that make a shipped model: {", ".join(RECIPES)})')
     ap.add_argument('overrides', nargs='*', help='key=value settings')
     ap.add_argument('--no-progress', action='store_true')
     a = ap.parse_intermixed_args(argv)  # flags may come between the key=value settings
     matplotlib.use('Agg')
     try:
-        mcfg, tcfg = resolve_config(a.preset, a.overrides)
-        classes = dataset_class_names(tcfg)
-        res = train(mcfg, tcfg, progress=not a.no_progress, sample_fn=preview_sampler(tcfg, classes))
+        stages = (recipe_stages(a.preset.split(':', 1)[1], a.overrides) if a.preset.startswith('recipe:')
+                  else [resolve_config(a.preset, a.overrides)])  # every stage checked before the first one trains
+        for k, (mcfg, tcfg) in enumerate(stages, 1):
+            if len(stages) > 1 and int(os.environ.get('RANK', '0')) == 0: print(f'stage {k} of {len(stages)}: {tcfg.out}')
+            classes = dataset_class_names(tcfg)
+            res = train(mcfg, tcfg, progress=not a.no_progress, sample_fn=preview_sampler(tcfg, classes))
     except (ConfigError, CheckpointError, FileNotFoundError) as e:
         end_distributed(wait=False)
         print(f'hpdm_train: error: {e}', file=sys.stderr)

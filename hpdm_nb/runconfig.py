@@ -11,7 +11,7 @@ from pathlib import Path
 from .config import HPDMConfig, ConfigError, CONFIGS, PER_LEVEL_KEYS
 
 # %% auto #0
-__all__ = ['WORKSHOP_TEXT_PARENT', 'TRAIN_PRESETS', 'TrainConfig', 'resolve_config']
+__all__ = ['WORKSHOP_TEXT_PARENT', 'TRAIN_PRESETS', 'RECIPES', 'TrainConfig', 'resolve_config', 'recipe_stages']
 
 # %% ../nbs/06f_runconfig.ipynb #4b851fd1
 @dataclass(frozen=True)
@@ -194,3 +194,33 @@ def _split(item: str) -> tuple[str, str]:
     if '=' not in item: raise ConfigError(f'override {item!r} must look like key=value')
     k, v = item.split('=', 1)
     return k.strip(), v
+
+# %% ../nbs/06f_runconfig.ipynb #0b5db708
+_BODY = 'blocks,detokenizer,self_cond,tokenizer,fusions,latents'  # every weight but the U-Net and the conditioning MLP
+_UNET = ['level0_unet=32,64,96']
+RECIPES = {
+    'tiny': [('tiny', ['steps=4']), ('tiny', ['steps=4', 'train_only=blocks'])],  # for tests
+    # the shipped `workshop`: the transformer with pixel convolutions, then with pixel blocks; a level-0 U-Net trained
+    # alone (two runs); the transformer with the U-Net frozen; a U-Net that reads the class by FiLM (nbs/13)
+    'workshop': [('workshop-64', ['pixel_blocks=0']),
+                 ('workshop-64', ['steps=5000', 'snapshot_every=1000']),
+                 ('workshop-64', [*_UNET, 'train_only=unet', 'steps=6000', 'snapshot_every=2000']),
+                 ('workshop-64', [*_UNET, 'train_only=unet', 'steps=10000', 'lr=5e-4', 'warmup=200', 'snapshot_every=2000']),
+                 ('workshop-64', [*_UNET, f'train_only={_BODY}', 'steps=4000', 'lr=5e-4', 'warmup=200', 'snapshot_every=1000']),
+                 ('workshop-64-film', [])],
+}
+
+
+def recipe_stages(name: str,  # a name in RECIPES
+                  overrides: typing.Sequence[str] = (),  # 'key=value' for every stage (`out=` names the recipe's folder)
+                 ) -> list[tuple[HPDMConfig, TrainConfig]]:
+    "The configurations of a recipe's stages, each starting from the one before it."
+    if name not in RECIPES: raise ConfigError(f'unknown recipe {name!r}: use one of {", ".join(RECIPES)}')
+    outs = [o for o in overrides if o.startswith('out=')]
+    root, rest = Path(outs[-1][4:] if outs else f'runs/recipe-{name}'), [o for o in overrides if not o.startswith('out=')]
+    stages, prev = [], None
+    for k, (preset, extra) in enumerate(RECIPES[name], 1):
+        chain = [f'init_from={prev}', 'init_sha256='] if prev else []
+        stages.append(resolve_config(preset, [*extra, *chain, *rest, f'out={root / f"stage{k}-{preset}"}']))
+        prev = stages[-1][1].out
+    return stages
