@@ -112,14 +112,14 @@ TRAIN_PRESETS = {
     # shipped `workshop` (every weight is shared across levels, nbs/06e) and trains the transformer alone: the level-0
     # U-Net and the conditioning it reads stay as shipped. The videos are rendered as they are read (13 GB stored)
     'workshop-256': ('workshop-256', {**_WORKSHOP_RUN, 'out': 'runs/workshop-256', 'n_videos': 4096, 'batch_size': 8,
-                                      'steps': 6000, 'lr': 5e-4, 'warmup': 200, 'min_lr_ratio': 0.05,
+                                      'steps': 3000, 'lr': 5e-4, 'warmup': 200, 'min_lr_ratio': 0.05,
                                       'ema_half_life': 500, 'log_every': 25, 'ckpt_every': 100, 'snapshot_every': 1000,
                                       'n_samples': 2, 'sample_steps': 32, 'init_from': 'pretrained:workshop',
                                       'train_only': 'blocks,detokenizer,self_cond,tokenizer,fusions,latents'}),
     # a level-0 U-Net that reads noise level and class by FiLM (nbs/13), trained alone on the shipped `workshop`:
     # its convolutions start from the shipped U-Net's, its conditioning from zero; nothing else changes
     'workshop-64-film': ('workshop-64', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64-film', 'n_videos': 4096, 'batch_size': 8,
-                                         'steps': 8000, 'lr': 1e-3, 'warmup': 200, 'min_lr_ratio': 0.05,
+                                         'steps': 4000, 'lr': 1e-3, 'warmup': 200, 'min_lr_ratio': 0.05,
                                          'ema_half_life': 500, 'log_every': 25, 'ckpt_every': 100, 'snapshot_every': 2000,
                                          'n_samples': 4, 'init_from': 'pretrained:workshop', 'train_only': 'unet'},
                          dict(level0_unet=(32, 64, 96), level0_unet_cond='film')),
