@@ -10,7 +10,7 @@ after the training set) against the same real side gives the floor: the FVD of a
 With --card, the pretrained model's result is written into its model card (card.json and README.md).
 Results go to benchmarks/fvd_models.json (one entry per model).
 """
-import argparse, json, time
+import argparse, json, sys, time
 from pathlib import Path
 
 import torch
@@ -61,7 +61,8 @@ def main():
               f"{r['total_seconds']:.0f} s)", flush=True)
         if a.card and src.startswith('pretrained:'):
             from hpdm_nb.weights import pretrained_folder
-            from hpdm_nb.pretrained import card_markdown
+            sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'tools'))
+            from publish import card_markdown  # tools/publish.py: a maintainer's tool, not the library
             folder = pretrained_folder(src.split(':', 1)[1])
             card = json.loads((folder / 'card.json').read_text())
             card['fvd'] = {k: r[k] for k in ('fvd', 'data_fvd', 'protocol', 'real', 'fake', 'sampler')}

@@ -1,17 +1,18 @@
 """Quality of a MovingShapes run along its training, and the publishing of its final weights as a pretrained model.
 
 For every EMA snapshot of the run (`snapshot_every`, nbs/07b) and its last checkpoint, samples `--n` videos with fixed
-seeds and measures every pyramid level against held-out data (`hpdm_nb.pretrained.evaluate_model`): one object per
+seeds and measures every pyramid level against held-out data (`hpdm_nb.quality.evaluate_model`): one object per
 frame, the right kind, distance to the nearest training video, token-border ratios and grain. Prints one table row per
 step and writes them to RUN/quality_vs_steps.json. With `--publish NAME` it then writes the final weights, in half
-precision if that changes nothing measurable (it measures the difference), with a model card into hpdm_nb/weights/NAME.
+precision if that changes nothing measurable (it measures the difference), with a model card into hpdm_nb/weights/NAME
+(`publish_pretrained` of tools/publish.py).
 
 Text models (dim_text) are prompted with held-out captions, and their text following is measured too (nbs/11).
 
 Usage: python benchmarks/pretrained_quality.py runs/workshop-64 [--n 64] [--steps 64] [--snapshots all|last|none]
        [--publish workshop --command "hpdm_train workshop-64"]
 """
-import argparse, json, time
+import argparse, json, sys, time
 from pathlib import Path
 import torch
 from hpdm_nb.config import HPDMConfig
@@ -19,9 +20,10 @@ from hpdm_nb.model import HPDM
 from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict
 from hpdm_nb.weights import read_weights
 from hpdm_nb.quality import shapes_data, evaluate_model
-from hpdm_nb.pretrained import publish_pretrained
 from hpdm_nb.weights import load_pretrained
 from hpdm_nb.outputs import sampler_args, sampler_settings
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'tools'))
+from publish import publish_pretrained, card_markdown  # tools/publish.py: a maintainer's tool, not the library
 
 
 def row(step, res):
@@ -127,7 +129,6 @@ def main():
         fig = level_sheet([v.clamp(-1, 1) for v in (s16 if use_half else s32)], n=8, n_frames=8, names=names,
                           title=f'{a.publish}: 8 samples (seeds {a.seed} to {a.seed + 7}), every pyramid level')
         fig.savefig(folder / 'samples.png', dpi=55); plt.close(fig)
-        from hpdm_nb.pretrained import card_markdown
         from hpdm_nb.quality import data_judge
         card = json.loads((folder / 'card.json').read_text()); card['image'] = 'samples.png'
         if a.sweep and mcfg.dim_text:  # text following against the guidance scale, the shipped weights

@@ -45,12 +45,16 @@ class Conditioning(nn.Module):
     @property
     def n_tokens(self) -> int: return 1 + (self.classes is not None)
 
+    def noise_features(self, c_noise: torch.Tensor) -> torch.Tensor:
+        "What the noise MLP reads: `B,2*n_freqs`, the sines then the cosines of `c_noise` at the geometric frequencies."
+        ang = c_noise.reshape(-1, 1) * self.freqs.to(c_noise.dtype)
+        return torch.cat([ang.sin(), ang.cos()], -1)
+
     def tokens(self, c_noise: torch.Tensor,  # `B` noise conditioning, ln(sigma) / 4
                labels: torch.Tensor | None = None,  # `B` long labels in [0, n_classes) or NULL_LABEL
               ) -> torch.Tensor:
         "The conditioning tokens `B,n_tokens,dim_latent`: the noise token, then the class token."
-        ang = c_noise.reshape(-1, 1) * self.freqs.to(c_noise.dtype)
-        toks = [self.noise(torch.cat([ang.sin(), ang.cos()], -1))]
+        toks = [self.noise(self.noise_features(c_noise))]
         if self.classes is not None:
             if labels is None: labels = torch.full(c_noise.shape[:1], NULL_LABEL, device=c_noise.device, dtype=torch.long)
             labels = labels.reshape(-1).long()

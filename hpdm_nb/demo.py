@@ -87,7 +87,7 @@ def demo_main(argv=None) -> int:
     ap.add_argument('--guidance', type=float, default=1.0)
     ap.add_argument('--coarse-start', type=sigma_arg, default=0.5, metavar='SIGMA',
                     help='start finer levels from the upsampled coarser level plus noise of this sigma (default 0.5; '
-                         'none: from pure noise, as the paper; nbs/08)')
+                         'none: from pure noise, as the paper; nbs/08c)')
     ap.add_argument('--pretrained', default='workshop', metavar='NAME',
                     help='also sample this pretrained model shipped with the package (default workshop; none: skip)')
     ap.add_argument('--no-progress', action='store_true')

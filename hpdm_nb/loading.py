@@ -95,7 +95,7 @@ def make_dataset(mcfg: HPDMConfig, tcfg: TrainConfig, progress: bool = False,
         if not path.is_dir():
             raise ConfigError(f"data={tcfg.data!r} is not a folder; use data=shapes (built-in), a folder of class "
                               f"sub-folders with videos (UCF-101 layout), or one prepared by hpdm_prepare")
-        if (path / 'meta.json').is_file() or (path / 'index.json').is_file():  # prepared shards (nbs/07a)
+        if (path / 'meta.json').is_file() or (path / 'index.json').is_file():  # prepared shards (nbs/07)
             try: ds = ShardDataset(path, size=mcfg.target, clip='random', generator=torch.Generator(), uint8=uint8)
             except (ValueError, FileNotFoundError) as e: raise ConfigError(str(e)) from e
         else: ds = VideoFolder(path, size=mcfg.target, clip='random', generator=torch.Generator())

@@ -4,6 +4,7 @@
 
 # %% ../nbs/06_loss.ipynb #d1c2d150
 from __future__ import annotations
+import time
 from dataclasses import dataclass
 
 import torch
@@ -15,20 +16,7 @@ from .model import HPDM
 from .samplers import randn_on
 
 # %% auto #0
-__all__ = ['finished_context', 'PyramidLoss', 'pyramid_loss']
-
-# %% ../nbs/06_loss.ipynb #1ec92939
-def finished_context(sigmas: list,  # drawn noise levels, `B` per level
-                     use: torch.Tensor,  # `B` booleans: which samples see finished coarser levels
-                     u: torch.Tensor,  # `B` uniform numbers in [0, 1) that pick each sample's first unfinished level
-                     context_sigma: float = SIGMA_MIN,  # the noise level of a finished level (the sampler's, nbs/08b)
-                    ) -> tuple[list, list]:
-    "Noise levels with the coarse levels of the `use` samples finished, and per level the samples whose loss counts."
-    L = len(sigmas)
-    k = 1 + (u * (L - 1)).long().clamp(max=L - 2)  # first unfinished level, 1..L-1
-    finished = [use & (l < k) for l in range(L)]
-    out = [torch.where(f, torch.full_like(s, context_sigma), s) for s, f in zip(sigmas, finished)]
-    return out, [~f for f in finished]
+__all__ = ['PyramidLoss', 'pyramid_loss', 'step_cost', 'finished_context']
 
 # %% ../nbs/06_loss.ipynb #3fd98286
 @dataclass
@@ -109,3 +97,39 @@ def pyramid_loss(model: HPDM,  # the model
     w = torch.tensor(cfg.level_weights or [1.0] * L, device=dev, dtype=per.dtype)
     den = [d.detach() * net.level_sigma_in(l) for l, d in enumerate(out.denoised)]
     return PyramidLoss((w * per).sum(), per.detach(), sigmas, patches, coords, den)
+
+# %% ../nbs/06_loss.ipynb #524dacbb
+def step_cost(model: HPDM, batch: int = 1, reps: int = 2) -> dict:
+    "Seconds per training step (loss and backward; the median of `reps` after one warm-up) and MiB saved for backward."
+    cfg, dev = model.cfg, next(model.parameters()).device
+    videos = torch.rand(batch, cfg.channels, *cfg.target, device=dev) * 2 - 1
+    labels = torch.arange(batch, device=dev) % cfg.n_classes if cfg.n_classes else None
+    seen = {}
+    def pack(t):
+        s = t.untyped_storage()
+        seen[(s.data_ptr(), s.device)] = s.nbytes()
+        return t
+    times = []
+    for r in range(reps + 1):
+        seen.clear()
+        t0 = time.perf_counter()
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            loss = pyramid_loss(model, videos, labels, generator=torch.Generator().manual_seed(r)).loss
+        loss.backward()
+        if dev.type == 'cuda': torch.cuda.synchronize(dev)
+        times.append(time.perf_counter() - t0)
+        model.zero_grad(set_to_none=True)
+    return dict(seconds=sorted(times[1:])[len(times[1:]) // 2], saved_mib=sum(seen.values()) / 2 ** 20)
+
+# %% ../nbs/06_loss.ipynb #1ec92939
+def finished_context(sigmas: list,  # drawn noise levels, `B` per level
+                     use: torch.Tensor,  # `B` booleans: which samples see finished coarser levels
+                     u: torch.Tensor,  # `B` uniform numbers in [0, 1) that pick each sample's first unfinished level
+                     context_sigma: float = SIGMA_MIN,  # the noise level of a finished level (the sampler's, nbs/08b)
+                    ) -> tuple[list, list]:
+    "Noise levels with the coarse levels of the `use` samples finished, and per level the samples whose loss counts."
+    L = len(sigmas)
+    k = 1 + (u * (L - 1)).long().clamp(max=L - 2)  # first unfinished level, 1..L-1
+    finished = [use & (l < k) for l in range(L)]
+    out = [torch.where(f, torch.full_like(s, context_sigma), s) for s, f in zip(sigmas, finished)]
+    return out, [~f for f in finished]

@@ -13,13 +13,14 @@ from .video import check_video
 from .shapes import object_stats, nearest_videos, MovingShapes, SHAPE_KINDS, held_out_shapes
 from .patches import Pyramid, level_video
 from .model import HPDM
-from .datasets import MemoryDataset
+from .datasets import MemoryDataset, RenderedDataset
 from .sampling import sample_pyramid
 from .text import TextEncoder, prompt_attributes, text_following
 
 # %% auto #0
 __all__ = ['BAR', 'token_border_stats', 'border_summary', 'shape_features', 'KindJudge', 'object_tracks', 'motion_stats',
-           'median_nearest', 'quality_report', 'check_bar', 'shapes_data', 'data_judge', 'evaluate_model']
+           'median_nearest', 'quality_report', 'check_bar', 'RenderedVideos', 'shapes_data', 'data_judge',
+           'evaluate_model']
 
 # %% ../nbs/09b_quality.ipynb #04bcc889
 def token_border_stats(videos: torch.Tensor,  # `B,C,T,H,W`
@@ -145,14 +146,21 @@ def motion_stats(videos: torch.Tensor, **kw) -> dict:
     return dict(speed=med(speed), steadiness=med(steady), evenness=med(even), tracked=len(speed) / max(len(step), 1))
 
 # %% ../nbs/09b_quality.ipynb #afc24fee
-def median_nearest(sets: list, train: torch.Tensor, pyr: Pyramid, level: int, chunk: int = 256) -> list[float]:
-    "For each set of videos at a level's resolution: the median over its videos of the mean squared distance to the nearest training video."
-    best = [torch.full((len(x),), float('inf')) for x in sets]
-    for a in range(0, len(train), chunk):  # one pass over the training set, a chunk at a time, never all in float
+def median_nearest(sets: dict,  # {level: [videos at that level's resolution, ...]}
+                   train,  # the training videos `N,C,*R` (uint8 or [-1, 1]), a tensor or `RenderedVideos`
+                   pyr: Pyramid,
+                   chunk_bytes: float = 2 ** 28,  # float32 training videos held at a time
+                  ) -> dict:
+    "Per level, per set: the median over its videos of the mean squared distance to the nearest training video."
+    best = {l: [torch.full((len(x),), float('inf')) for x in xs] for l, xs in sets.items()}
+    chunk = max(1, int(chunk_bytes // (4 * math.prod(train[0].shape))))
+    for a in range(0, len(train), chunk):  # one pass over the training set for every level, never all in float
         t = train[a:a + chunk]
-        t = level_video(t.float() / 127.5 - 1 if t.dtype == torch.uint8 else t.float(), pyr, level)
-        best = [torch.minimum(b, nearest_videos(x.float(), t)[1]) for b, x in zip(best, sets)]
-    return [float(b.median()) for b in best]
+        t = t.float() / 127.5 - 1 if t.dtype == torch.uint8 else t.float()
+        for l, xs in sets.items():
+            tl = level_video(t, pyr, l)
+            best[l] = [torch.minimum(b, nearest_videos(x.float(), tl)[1]) for b, x in zip(best[l], xs)]
+    return {l: [float(b.median()) for b in bs] for l, bs in best.items()}
 
 
 def quality_report(levels: list,  # the samples of every level, coarse to fine, `B,C,*R_l` in [-1, 1]
@@ -165,11 +173,12 @@ def quality_report(levels: list,  # the samples of every level, coarse to fine, 
                    pyramid: Pyramid, tokenizer) -> dict:
     "Every level's measurements of the samples and of held-out data: objects, kind, copy, token borders, grain, motion."
     report = {}
+    levels = [x.float().cpu().clamp(-1, 1) for x in levels]
+    nearest = median_nearest({l: [x, level_video(held_out, pyramid, l)] for l, x in enumerate(levels)}, train, pyramid)
     for l, x in enumerate(levels):
-        x = x.float().cpu().clamp(-1, 1)
         data = level_video(held_out, pyramid, l)
         judge = KindJudge().fit(level_video(judge_videos, pyramid, l), judge_labels)
-        row, near = {}, dict(zip(('samples', 'data'), median_nearest([x, data], train, pyramid, l)))
+        row, near = {}, dict(zip(('samples', 'data'), nearest[l]))
         for who, v, lab in (('samples', x, labels), ('data', data, held_labels)):
             o, m = object_stats(v), motion_stats(v)
             row[who] = dict(one_object=o['one_object'], objects_per_frame=o['objects_per_frame'], foreground=o['foreground'],
@@ -199,12 +208,25 @@ def check_bar(report: dict, bar: dict = BAR) -> dict:
     return out
 
 # %% ../nbs/09b_quality.ipynb #dc70204b
-def shapes_data(n_videos: int, size, seed: int = 0, n_held: int = 64, progress: bool = False) -> dict:
+class RenderedVideos:
+    "A MovingShapes training set as uint8 videos `N,C,T,H,W`, rendered slice by slice: what a tensor would hold, without the memory."
+    def __init__(self, ds: MovingShapes): self.ds = RenderedDataset(ds, uint8=True)
+    def __len__(self): return len(self.ds)
+    def __getitem__(self, idx):
+        if isinstance(idx, slice): return torch.stack([self.ds[i]['video'] for i in range(len(self))[idx]])
+        return self.ds[idx]['video']
+
+
+def shapes_data(n_videos: int, size, seed: int = 0, n_held: int = 64, progress: bool = False,
+                memory_gib: float = 2.0,  # a larger training set is rendered as it is read (`RenderedVideos`)
+               ) -> dict:
     "MovingShapes as a model was trained on it (`n_videos` from `seed`), and `n_held` videos after them, held out."
-    train = MemoryDataset(MovingShapes(n_videos, size=size, seed=seed), progress)
+    shapes = MovingShapes(n_videos, size=size, seed=seed)
+    if n_videos * 3 * math.prod(shapes.size) / 2 ** 30 <= memory_gib: train = MemoryDataset(shapes, progress).videos
+    else: train = RenderedVideos(shapes)
     held = held_out_shapes(n_videos, n_held, size, seed)
-    return dict(train=train.videos, train_labels=train.labels, held=held['video'], held_labels=held['label'],
-                held_captions=held['caption'])
+    return dict(train=train, train_labels=torch.arange(n_videos) % len(shapes.classes), held=held['video'],
+                held_labels=held['label'], held_captions=held['caption'])
 
 
 def data_judge(data: dict,  # `shapes_data`

@@ -50,7 +50,7 @@ def upsample_start(coarse: torch.Tensor,  # the finished coarser level `n,C,T,H,
     a = (pos - lo).to(y.dtype).view(1, 1, -1, 1, 1)
     return torch.lerp(y[:, :, lo], y[:, :, hi], a)
 
-# %% ../nbs/08c_sampling.ipynb #1f15bc25
+# %% ../nbs/08c_sampling.ipynb #f18b6058
 def level_guidance(guidance: float | Sequence[float],  # one scale, or one per level (the last repeats)
                    n_levels: int, name: str = 'guidance') -> list[float]:
     "The classifier-free guidance scale of every level; a clear error for too many scales or a negative one."
@@ -62,6 +62,60 @@ def level_guidance(guidance: float | Sequence[float],  # one scale, or one per l
     return [scales[min(l, len(scales) - 1)] for l in range(n_levels)]
 
 
+def _conditioning(model: HPDM, n: int, labels, text, text_mask, prompts, text_encoder):
+    "The labels, text and text mask of `n` videos on the model's device, checked against the model; prompts embedded."
+    cfg, p = model.cfg, next(model.parameters())
+    if labels is not None:
+        labels = torch.as_tensor(labels, device=p.device).long()
+        if len(labels) != n: raise ValueError(f'{n} videos asked for but {len(labels)} labels given')
+    if cfg.n_classes and labels is None: labels = torch.full((n,), NULL_LABEL, device=p.device)
+    if prompts is not None:
+        if text is not None: raise ValueError('give either prompts or text embeddings, not both')
+        if text_encoder is None: raise ValueError('prompts need a text_encoder (hpdm_nb.text.TextEncoder) to embed them')
+        if len(prompts) != n: raise ValueError(f'{n} videos asked for but {len(prompts)} prompts given')
+        text, text_mask = text_encoder(list(prompts))
+    if cfg.dim_text and text is None:
+        raise ValueError(f'{cfg.name} is a text-to-video model: pass prompts (with a text_encoder) or text embeddings')
+    if text is not None: text = text.to(p.device, p.dtype)
+    if text_mask is not None: text_mask = text_mask.to(p.device)
+    return labels, text, text_mask
+
+
+def _generators(n: int, generator, seeds) -> list[torch.Generator] | None:
+    "One generator per sample (from `seeds`, or a list of `n`); None where one `generator` (or none) serves all."
+    if seeds is not None:
+        if generator is not None: raise ValueError('give either seeds or generator, not both')
+        generator = sample_generators(seeds)
+    if not isinstance(generator, (list, tuple)): return None
+    if len(generator) != n: raise ValueError(f'{n} videos but {len(generator)} generators; give one per sample')
+    return list(generator)
+
+
+def _start(model: HPDM, level: int, n: int, sigma, gens, generator, coarse=None, frames: str = 'centre'):
+    "A level's start (scaled space): noise of `sigma`, on the upsampled `coarse` level if given; and its noise sampler."
+    p, shape = next(model.parameters()), (model.cfg.channels, *model.cfg.pyramid.resolution(level))
+    if gens is not None:
+        x = per_sample_randn(gens, shape, p.device, p.dtype)
+        noise = lambda: per_sample_randn(gens, shape, p.device, p.dtype)
+    else:
+        x = randn_on((n, *shape), generator, p.device, p.dtype)
+        noise = default_noise_sampler(x, generator)
+    x = x * sigma
+    if coarse is not None:  # the coarser level, upsampled to this level's size, in this level's scaled space
+        x = x + upsample_start(coarse, shape[1:], frames) / model.level_sigma_in(level)
+    return x, noise
+
+
+def _alternating(dens: Sequence[TiledDenoiser]):
+    "A denoiser that calls the tiled denoisers `dens` in turn, one per call; `.last` is the one its latest call used."
+    def denoise(y, s):
+        denoise.last = dens[denoise.calls % len(dens)]
+        denoise.calls += 1
+        return denoise.last(y, s)
+    denoise.calls, denoise.last = 0, dens[-1]
+    return denoise
+
+# %% ../nbs/08c_sampling.ipynb #1f15bc25
 def sample_pyramid(model: HPDM,
                    n: int,  # videos to generate
                    labels: torch.Tensor | None = None,  # `n` class labels (None: unconditional)
@@ -97,30 +151,9 @@ def sample_pyramid(model: HPDM,
                    progress: bool = True,
                   ) -> list[torch.Tensor]:
     "Generate videos level by level; returns the video of every level, coarse to fine, in data units `n,C,*R_l`."
-    cfg = model.cfg
-    pyr = cfg.pyramid
-    p = next(model.parameters())
-    dev, dt = p.device, p.dtype
-    if labels is not None:
-        labels = torch.as_tensor(labels, device=dev).long()
-        if len(labels) != n: raise ValueError(f'{n} videos asked for but {len(labels)} labels given')
-    if cfg.n_classes and labels is None: labels = torch.full((n,), NULL_LABEL, device=dev)
-    if prompts is not None:
-        if text is not None: raise ValueError('give either prompts or text embeddings, not both')
-        if text_encoder is None: raise ValueError('prompts need a text_encoder (hpdm_nb.text.TextEncoder) to embed them')
-        if len(prompts) != n: raise ValueError(f'{n} videos asked for but {len(prompts)} prompts given')
-        text, text_mask = text_encoder(list(prompts))
-    if cfg.dim_text and text is None:
-        raise ValueError(f'{cfg.name} is a text-to-video model: pass prompts (with a text_encoder) or text embeddings')
-    if text is not None: text = text.to(dev, dt)
-    if text_mask is not None: text_mask = text_mask.to(dev)
-    if seeds is not None:
-        if generator is not None: raise ValueError('give either seeds or generator, not both')
-        generator = sample_generators(seeds)
-    if isinstance(generator, (list, tuple)):
-        if len(generator) != n: raise ValueError(f'{n} videos but {len(generator)} generators; give one per sample')
-        gens = list(generator)
-    else: gens = None
+    cfg, pyr, p = model.cfg, model.cfg.pyramid, next(model.parameters())
+    labels, text, text_mask = _conditioning(model, n, labels, text, text_mask, prompts, text_encoder)
+    gens = _generators(n, generator, seeds)
     st = resolve_stride(pyr.patch, overlap, stride)
     scales = level_guidance(guidance, cfg.n_levels)
     if s_churn < 0: raise ValueError(f's_churn={s_churn}: level 0 churn must be 0 (deterministic Heun) or positive')
@@ -133,52 +166,37 @@ def sample_pyramid(model: HPDM,
         raise ValueError(f"shift must name the axes to move, like 'hw' or 'thw'; got {shift!r}")
     if shift is not None and tuple(st) != tuple(pyr.patch):
         raise ValueError('shift moves the non-overlapping tile grid; use it without overlap or stride')
-    finished = [g.to(dev, dt) for g in given]
+    finished = [g.to(p.device, p.dtype) for g in given]
     for l, g in enumerate(finished):
         if tuple(g.shape) != (n, cfg.channels, *pyr.resolution(l)):
             raise ValueError(f'given level {l} has shape {tuple(g.shape)}; expected {(n, cfg.channels, *pyr.resolution(l))}')
-    L = levels or cfg.n_levels
+    kw_den = dict(stride=st, blend=blend, cache=cache, tile_batch=tile_batch, batch=n, memory_budget=memory_budget,
+                  offload_context=offload_context)
     was_training = model.training
     model.eval()
     try:
-        for l in range(len(finished), L):
+        for l in range(len(finished), levels or cfg.n_levels):
             n_steps = max(min_steps, steps // 2 ** l)
             refine = l > 0 and coarse_start is not None
-            sigmas = get_sigmas_karras(n_steps, sigma_min, coarse_start if refine else sigma_max, rho, device=dev)
-            kw_den = dict(stride=st, blend=blend, cache=cache, tile_batch=tile_batch, batch=n,
-                          memory_budget=memory_budget, offload_context=offload_context)
-            g = scales[l]
-            dens = [TiledDenoiser(model, l, finished, labels, text, text_mask, g, **kw_den)]
+            sigmas = get_sigmas_karras(n_steps, sigma_min, coarse_start if refine else sigma_max, rho, device=p.device)
+            cond = (labels, text, text_mask, scales[l])
+            dens = [TiledDenoiser(model, l, finished, *cond, **kw_den)]
             if shift is not None and l > 0:  # the same grid moved by half a patch along the chosen axes
-                dens.append(TiledDenoiser(model, l, finished, labels, text, text_mask, g, **kw_den,
-                                          starts=shifted_starts(pyr, l, shift)))
-            calls = [0]
-            def denoise(y, s):  # the grid alternates with every call of the model
-                calls[0] += 1
-                return dens[(calls[0] - 1) % len(dens)](y, s)
-            shape = (cfg.channels, *pyr.resolution(l))
-            if gens is not None:
-                x = per_sample_randn(gens, shape, dev, dt)
-                noise = lambda: per_sample_randn(gens, shape, dev, dt)
-            else:
-                x = randn_on((n, *shape), generator, dev, dt)
-                noise = default_noise_sampler(x, generator)
-            x = x * sigmas[0]
-            if refine:  # the coarser level, upsampled to this level's size, in this level's scaled space
-                up = upsample_start(finished[-1], pyr.resolution(l), coarse_frames)
-                x = x + up / model.level_sigma_in(l)
+                dens.append(TiledDenoiser(model, l, finished, *cond, **kw_den, starts=shifted_starts(pyr, l, shift)))
+            denoise = _alternating(dens)  # the grids alternate with every call of the model
+            x, noise = _start(model, l, n, sigmas[0], gens, generator, finished[-1] if refine else None, coarse_frames)
             name = samplers[0] if l == 0 else samplers[-1]
             kw = dict(s_churn=s_churn, s_tmin=s_tmin, s_tmax=s_tmax, s_noise=s_noise) if l == 0 else {}
             tiles = '/'.join(str(d.n_tiles) for d in dens)
             bar = tqdm(total=n_steps, desc=f'level {l} ({tiles} tiles, {name})', disable=not progress, leave=False)
             s_in = model.level_sigma_in(l)
-            def step_done(d, l=l, s_in=s_in):
+            def step_done(d, l=l, s_in=s_in, denoise=denoise):
                 bar.update(1)
                 if callback is not None:
                     callback(dict(level=l, i=d['i'], sigma=float(d['sigma']) * s_in, x=d['x'] * s_in,
-                                  denoised=d['denoised'] * s_in, denoiser=dens[(calls[0] - 1) % len(dens)]))
+                                  denoised=d['denoised'] * s_in, denoiser=denoise.last))
             x = SAMPLERS[name](denoise, x, sigmas, callback=step_done, disable=True, noise_sampler=noise, **kw)
             bar.close()
-            finished.append(x * model.level_sigma_in(l))
+            finished.append(x * s_in)
     finally: model.train(was_training)
     return finished

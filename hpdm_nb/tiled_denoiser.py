@@ -53,7 +53,7 @@ class TiledDenoiser:
         self.pyr = pyr = cfg.pyramid
         self.stride = tuple(pyr.patch) if stride is None else resolve_stride(pyr.patch, stride=stride)
         self.starts = tile_starts(pyr, level, self.stride) if starts is None else torch.as_tensor(starts).long().reshape(-1, 3)
-        n = self.n_tiles = len(self.starts)
+        self.n_tiles = len(self.starts)
         self._st = self.starts.tolist()
         B = (batch if batch is not None else finished[0].shape[0] if finished else len(labels) if labels is not None
              else len(text) if text is not None else 1)

@@ -173,7 +173,7 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
                               f'{saved}) was kept', RuntimeWarning, stacklevel=2)
         if stop_at is not None and step >= stop_at: break
         if sample_fn is not None and (step == tcfg.steps or (tcfg.sample_every and step % tcfg.sample_every == 0)):
-            sample_fn(ema_model(ema, mcfg, info), step, out)  # in every process: `save_samples` shares the samples out
+            sample_fn(ema_model(ema, mcfg, info), step, out)  # in every process, so that each can draw a share (nbs/11b)
     bar.close()
     return dict(step=step, out=str(out), checkpoint=str(ckpt_path), last=last, seconds=time.time() - t_start,
                 world_size=info.world)

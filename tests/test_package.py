@@ -54,7 +54,7 @@ def test_demo_end_to_end(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((out / 'summary.json').read_text())
     for path in summary['files'].values(): assert Path(path).stat().st_size > 0, path
-    assert summary['step'] == 6 and summary['coarse_start'] == 0.5  # the demo's default sampler start (nbs/08)
+    assert summary['step'] == 6 and summary['coarse_start'] == 0.5  # the demo's default sampler start (nbs/08c)
     assert 'outputs in' in proc.stdout
     samples = __import__('torch').load(summary['files']['tensor'])
     assert samples.shape == (2, 3, 8, 16, 16) and samples.isfinite().all()

@@ -1,12 +1,13 @@
 """Run every hpdm_nb test and end with one line: `N passed, N failed`.
 
 What counts as one test:
-- each notebook in nbs/ (not starting with `_`), run top to bottom by nbdev's own `test_nb` with the skip flags of
-  settings.ini (`tst_flags`), exactly as `nbdev_test` runs it, two at a time;
+- each notebook in nbs/ (not starting with `_`), run top to bottom as nbdev's `test_nb` runs it, with the skip flags of
+  settings.ini (`tst_flags`), two at a time; it must also store its outputs (tools/store_outputs.py): at least one
+  picture, and the same pictures cell by cell as the run shows, so that what a reader sees is current;
 - each pytest test under tests/;
 - three checks of the source tree: the library's modules import only downward, without cycles (tools/house.py);
   the library is what `nbdev_export` makes of the notebooks, and the notebooks are what `nbdev_clean` makes of them
-  (both checked on a copy, so the working tree is never modified).
+  (both checked on a copy, so the working tree is never modified); and the stored outputs keep to their size budget.
 
 Usage: python tools/run_tests.py [--flags "slow cuda"] [--workers 2] [NOTEBOOK_GLOB]
 """
@@ -18,12 +19,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _one_notebook(path, skip_flags, force_flags):
-    "Child-process entry: run one notebook with nbdev's test_nb; exit status 0 on success."
+    "Child-process entry: run one notebook as nbdev's test_nb does; check its stored outputs; exit status 0 if all is well."
     os.environ['IN_TEST'] = '1'
     os.environ.setdefault('MPLBACKEND', 'Agg')
-    from nbdev.test import test_nb
-    ok, _ = test_nb(Path(path), skip_flags=skip_flags, force_flags=force_flags, basepath=str(ROOT))
-    sys.exit(0 if ok else 1)
+    sys.path[:0] = [str(ROOT), str(ROOT / 'tools')]
+    from execnb.nbio import read_nb
+    from nbrun import run_notebook, pictures, NotebookError
+    try: nb = run_notebook(path, skip_flags, force_flags)
+    except NotebookError as e:
+        print(e, file=sys.stderr); sys.exit(1)
+    if force_flags: sys.exit(0)  # cells run that the stored outputs skip: nothing to compare
+    flags = set(skip_flags)
+    stored, shown = pictures(read_nb(path), flags), pictures(nb, flags)
+    name = Path(path).name
+    if not sum(stored):
+        print(f'{name} stores no picture: a reader sees no figure or video. Run `python tools/store_outputs.py {name}` '
+              'and commit it (a lesson with nothing to show needs a figure)', file=sys.stderr); sys.exit(1)
+    if stored != shown:
+        cells = [i for i, (a, b) in enumerate(zip(stored, shown)) if a != b] or ['the count of cells']
+        print(f'{name}: its stored outputs are stale: run again, its executed cells show {shown} pictures where the file '
+              f'stores {stored} (first difference at executed cell {cells[0]}). Run `python tools/store_outputs.py '
+              f'{name}` and commit it', file=sys.stderr); sys.exit(1)
+    sys.exit(0)
 
 
 THREADS = '1'  # set in main(): the cores each notebook process may use
@@ -68,6 +85,19 @@ def check_sync_and_clean():
         msg = '' if ok else clean.stderr[-2000:] + '\nnot clean: ' + ', '.join(diff) + '\nrun `nbdev_clean` and commit nbs/'
         results.append(('notebooks clean (nbdev_clean)', ok, msg))
     return results
+
+
+def check_budget():
+    "The notebooks with their stored outputs keep to tools/store_outputs.py's budget."
+    sys.path.insert(0, str(ROOT / 'tools'))
+    from store_outputs import BUDGET_ONE, BUDGET_ALL
+    sizes = {p.name: p.stat().st_size for p in (ROOT / 'nbs').glob('*.ipynb')}
+    over = [f'{n} ({b / 1e6:.1f} MB)' for n, b in sizes.items() if b > BUDGET_ONE]
+    total = sum(sizes.values())
+    ok = not over and total <= BUDGET_ALL
+    msg = '' if ok else (f'over {BUDGET_ONE / 1e6:.0f} MB: {", ".join(over)}; ' if over else '') + \
+        f'all notebooks {total / 1e6:.1f} MB (budget {BUDGET_ALL / 1e6:.0f} MB): shrink the figures or videos they store'
+    return (f'stored outputs within budget ({total / 1e6:.1f} MB in all)', ok, msg)
 
 
 def run_pytest():
@@ -125,7 +155,7 @@ def main():
           flush=True)
     if house.returncode: print(house.stderr, file=sys.stderr)
     passed, failed = passed + (house.returncode == 0), failed + (house.returncode != 0)
-    for name, ok, msg in check_sync_and_clean():
+    for name, ok, msg in check_sync_and_clean() + [check_budget()]:
         print(f'  {"PASS" if ok else "FAIL"}  {name}', flush=True)
         if msg: print(msg, file=sys.stderr)
         passed, failed = passed + ok, failed + (not ok)
