@@ -99,8 +99,10 @@ def pyramid_loss(model: HPDM,  # the model
     return PyramidLoss((w * per).sum(), per.detach(), sigmas, patches, coords, den)
 
 # %% ../nbs/06_loss.ipynb #524dacbb
-def step_cost(model: HPDM, batch: int = 1, reps: int = 2) -> dict:
-    "Seconds per training step (loss and backward; the median of `reps` after one warm-up) and MiB saved for backward."
+def step_cost(model: HPDM, batch: int = 1, reps: int = 2,
+              warmup: bool = True,  # one untimed step first (allocator and thread pools settle)
+             ) -> dict:
+    "Seconds per training step (loss and backward; the median of `reps`) and MiB saved for backward."
     cfg, dev = model.cfg, next(model.parameters()).device
     videos = torch.rand(batch, cfg.channels, *cfg.target, device=dev) * 2 - 1
     labels = torch.arange(batch, device=dev) % cfg.n_classes if cfg.n_classes else None
@@ -110,7 +112,7 @@ def step_cost(model: HPDM, batch: int = 1, reps: int = 2) -> dict:
         seen[(s.data_ptr(), s.device)] = s.nbytes()
         return t
     times = []
-    for r in range(reps + 1):
+    for r in range(reps + warmup):
         seen.clear()
         t0 = time.perf_counter()
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
@@ -119,7 +121,8 @@ def step_cost(model: HPDM, batch: int = 1, reps: int = 2) -> dict:
         if dev.type == 'cuda': torch.cuda.synchronize(dev)
         times.append(time.perf_counter() - t0)
         model.zero_grad(set_to_none=True)
-    return dict(seconds=sorted(times[1:])[len(times[1:]) // 2], saved_mib=sum(seen.values()) / 2 ** 20)
+    timed = sorted(times[int(warmup):])
+    return dict(seconds=timed[len(timed) // 2], saved_mib=sum(seen.values()) / 2 ** 20)
 
 # %% ../nbs/06_loss.ipynb #1ec92939
 def finished_context(sigmas: list,  # drawn noise levels, `B` per level
