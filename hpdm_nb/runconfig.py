@@ -201,13 +201,12 @@ _UNET = ['level0_unet=32,64,96']
 RECIPES = {
     'tiny': [('tiny', ['steps=4']), ('tiny', ['steps=4', 'train_only=blocks'])],  # for tests
     # the shipped `workshop`: the transformer with pixel convolutions, then with pixel blocks; a level-0 U-Net trained
-    # alone (two runs); the transformer with the U-Net frozen; a U-Net that reads the class by FiLM (nbs/13)
+    # alone (two runs); then the transformer with the U-Net frozen
     'workshop': [('workshop-64', ['pixel_blocks=0']),
                  ('workshop-64', ['steps=5000', 'snapshot_every=1000']),
                  ('workshop-64', [*_UNET, 'train_only=unet', 'steps=6000', 'snapshot_every=2000']),
                  ('workshop-64', [*_UNET, 'train_only=unet', 'steps=10000', 'lr=5e-4', 'warmup=200', 'snapshot_every=2000']),
-                 ('workshop-64', [*_UNET, f'train_only={_BODY}', 'steps=4000', 'lr=5e-4', 'warmup=200', 'snapshot_every=1000']),
-                 ('workshop-64-film', [])],
+                 ('workshop-64', [*_UNET, f'train_only={_BODY}', 'steps=4000', 'lr=5e-4', 'warmup=200', 'snapshot_every=1000'])],
 }
 
 
