@@ -75,7 +75,9 @@ def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, gui
     names = prompts
     if labels is not None: names = [class_names[int(c)] if class_names else f'class {int(c)}' for c in labels]
     files = dict(mp4=write_video(out / f'{prefix}.mp4', levels[-1]), gif=write_video(out / f'{prefix}.gif', levels[-1]))
-    fig = level_sheet(levels, n=4, names=names, title=f'{cfg.name}: every pyramid level of 4 samples')
+    shown = min(4, len(levels[-1]))
+    fig = level_sheet(levels, n=shown, names=names,
+                      title=f'{cfg.name}: every pyramid level of {shown} sample{"s" if shown > 1 else ""}')
     fig.savefig(out / f'{prefix}_levels.png', dpi=90); plt.close(fig)
     files['levels_png'] = out / f'{prefix}_levels.png'
     fig = frame_sheet({nm or f'sample {i}': v for i, (nm, v) in enumerate(zip(names or [None] * n, levels[-1]))},
