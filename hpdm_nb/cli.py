@@ -4,7 +4,7 @@
 
 # %% ../nbs/50_cli.ipynb #2a45a41f
 from __future__ import annotations
-import argparse, json, os, sys
+import argparse, json, os, resource, sys, time
 from pathlib import Path
 
 import torch
@@ -20,9 +20,10 @@ from .pretrained import card_sampler
 from .demo import demo_main
 from .outputs import dataset_class_names, model_text_encoder, preview_sampler, sample_measures, sampler_args, sampler_settings, save_samples
 from .distributed import pick_device, end_distributed
+from .tile_grid import resolve_stride, tile_count
 
 # %% auto #0
-__all__ = ['train_main', 'sample_main', 'export_main', 'main']
+__all__ = ['train_main', 'sampling_cost', 'sample_main', 'export_main', 'main']
 
 # %% ../nbs/50_cli.ipynb #e38cc5cd
 def train_main(argv=None) -> int:
@@ -55,6 +56,17 @@ def train_main(argv=None) -> int:
     if int(os.environ.get('RANK', '0')) == 0:
         print(f"trained {mcfg.name} to step {res['step']} in {res['seconds']:.0f} s; run folder {Path(tcfg.out).resolve()}")
     return 0
+
+# %% ../nbs/50_cli.ipynb #5fa98c09
+def sampling_cost(cfg, overlap, seconds: float, n: int, device) -> dict:
+    "What sampling `n` videos took: wall seconds, per video, peak memory (GiB) and the tiles per step of each level."
+    st = resolve_stride(cfg.patch, overlap)
+    if device.type == 'cuda': peak = torch.cuda.max_memory_allocated(device)  # the GPU's tensors
+    else:  # the process's peak resident memory, model and data included (kilobytes on Linux, bytes on macOS)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * (1 if sys.platform == 'darwin' else 1024)
+    return dict(seconds=seconds, seconds_per_video=seconds / n, peak_memory_gib=peak / 2 ** 30,
+                peak_memory_of='gpu tensors' if device.type == 'cuda' else 'process resident memory',
+                tiles_per_level=[tile_count(cfg.pyramid, l, st) for l in range(cfg.n_levels)])
 
 # %% ../nbs/50_cli.ipynb #612ee896
 def sample_main(argv=None) -> int:
@@ -107,13 +119,18 @@ def sample_main(argv=None) -> int:
     else: run = Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent
     out = Path(a.out) if a.out else run / (f'samples_{Path(a.run).stem}' if snapshot else 'samples')
     classes = dataset_class_names(tcfg)
+    if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
+    t0 = time.perf_counter()
     files = save_samples(model, out, a.n, labels, a.steps, seed=a.seed, class_names=classes, progress=not a.no_progress,
                          prompts=a.prompt, text_encoder=encoder, **sampler)
+    cost = sampling_cost(model.cfg, sampler['overlap'], time.perf_counter() - t0, a.n, dev)  # before the measures below
     summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, prompts=a.prompt,
-                   **{('churn' if k == 's_churn' else k): v for k, v in sampler.items()}, files=files,
+                   **{('churn' if k == 's_churn' else k): v for k, v in sampler.items()}, files=files, **cost,
                    **sample_measures(torch.load(files['tensor']), model.cfg, sampler['overlap'], ck['train']))
     (out / 'summary.json').write_text(json.dumps(summary, indent=1))
-    print(f"sampled {a.n} videos from {a.run if pretrained else run} (step {ck['step']}):")
+    print(f"sampled {a.n} videos from {a.run if pretrained else run} (step {ck['step']}) in {cost['seconds']:.0f} s "
+          f"({cost['seconds_per_video']:.1f} s per video), peak memory {cost['peak_memory_gib']:.2f} GiB; tiles per "
+          f"denoising step, level by level: {'/'.join(map(str, cost['tiles_per_level']))}")
     for k, v in files.items(): print(f'  {k:<11} {v}')
     s = summary['seams']
     print('finest level: tile seams (tile borders / other token borders) ' +
