@@ -11,7 +11,7 @@ from pathlib import Path
 from .config import HPDMConfig, ConfigError, CONFIGS, PER_LEVEL_KEYS
 
 # %% auto #0
-__all__ = ['WORKSHOP_TEXT_PARENT', 'TRAIN_PRESETS', 'RECIPES', 'TrainConfig', 'resolve_config', 'recipe_stages']
+__all__ = ['WORKSHOP_SHA256', 'TRAIN_PRESETS', 'RECIPES', 'TrainConfig', 'resolve_config', 'recipe_stages']
 
 # %% ../nbs/06f_runconfig.ipynb #4b851fd1
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ class TrainConfig:
 # %% ../nbs/06f_runconfig.ipynb #d21f76c8
 _WORKSHOP_RUN = dict(out='runs/workshop', n_videos=2048, batch_size=32, steps=1000, optimizer='adamw', lr=1e-3, warmup=50,
                      min_lr_ratio=0.1, ema_half_life=100, log_every=10, ckpt_every=100, sample_steps=32)
-# sha256 of the `workshop` weights (model.safetensors, pixel blocks, step 5000) that `workshop-text` was fine-tuned from
-WORKSHOP_TEXT_PARENT = 'cdec8d92dfdb1fb3cd316bd5a4249b0450b1360ef5e81dae1ab95362f27e374f'
+# sha256 of the shipped `workshop` weights (model.safetensors), which `workshop-text` and `workshop-256` start from
+WORKSHOP_SHA256 = '60048ad6d56ccc8438f69064a246811454d0acf459c2fd54fb651320706b8fa6'
 TRAIN_PRESETS = {
     'tiny': ('tiny', dict(out='runs/tiny', n_videos=64, batch_size=8, steps=20, warmup=5, lr=2e-3, log_every=5,
                           ckpt_every=10, ema_half_life=5, sample_steps=4, n_samples=2)),
@@ -99,15 +99,14 @@ TRAIN_PRESETS = {
     'workshop-64': ('workshop-64', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64', 'n_videos': 4096, 'batch_size': 8,
                                     'steps': 10_000, 'warmup': 500, 'min_lr_ratio': 0.05, 'ema_half_life': 1000,
                                     'log_every': 50, 'ckpt_every': 250, 'snapshot_every': 2000}),
-    # the pretrained `workshop-text` model (nbs/11): fine-tuned from the class model, so that a few CPU hours go to the
-    # text. Its parent is the class model with pixel blocks and without the level-0 U-Net (step 2 of `workshop`'s
-    # recipe), not the `pretrained:workshop` shipped: init_sha256 names the parent's weights and training refuses
-    # others (give init_from= a copy of them)
+    # the pretrained `workshop-text` model (nbs/11): fine-tuned from the shipped class model, level-0 U-Net included,
+    # so that a few CPU hours go to the text; init_sha256 names the parent's weights and training refuses others
     'workshop-64-text': ('workshop-64-text', {**_WORKSHOP_RUN, 'out': 'runs/workshop-64-text', 'n_videos': 4096,
                                               'batch_size': 8, 'steps': 4000, 'lr': 5e-4, 'warmup': 200, 'min_lr_ratio': 0.05,
                                               'ema_half_life': 500, 'log_every': 50, 'ckpt_every': 250,
                                               'snapshot_every': 1000, 'init_from': 'pretrained:workshop',
-                                              'init_sha256': WORKSHOP_TEXT_PARENT}),
+                                              'init_sha256': WORKSHOP_SHA256},
+                         dict(level0_unet=(32, 64, 96))),
     # the pretrained `workshop-256` model: `workshop` with two finer levels, up to 16x256x256. It starts from the
     # shipped `workshop` (every weight is shared across levels, nbs/06e) and trains the transformer alone: the level-0
     # U-Net and the conditioning it reads stay as shipped. The videos are rendered as they are read (13 GB stored)
@@ -115,6 +114,7 @@ TRAIN_PRESETS = {
                                       'steps': 3000, 'lr': 5e-4, 'warmup': 200, 'min_lr_ratio': 0.05,
                                       'ema_half_life': 500, 'log_every': 25, 'ckpt_every': 100, 'snapshot_every': 1000,
                                       'n_samples': 2, 'sample_steps': 32, 'init_from': 'pretrained:workshop',
+                                      'init_sha256': WORKSHOP_SHA256,
                                       'train_only': 'blocks,detokenizer,self_cond,tokenizer,fusions,latents'}),
     # a level-0 U-Net that reads noise level and class by FiLM (nbs/13), trained alone on the shipped `workshop`:
     # its convolutions start from the shipped U-Net's, its conditioning from zero; nothing else changes
