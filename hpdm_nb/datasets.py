@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_datasets.ipynb #85bd62e4
 from __future__ import annotations
-import argparse, io, json, os, sys, tarfile
+import argparse, io, json, math, os, sys, tarfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -15,19 +15,14 @@ from tqdm.auto import tqdm
 
 from typing import Sequence
 from .video_files import VideoFolder, VideoReadError, IMAGE_EXTS, probe_video, read_video_frames, resize_crop, clip_indices, humanise, read_image
-from .video import from_uint8, to_uint8, _size3
+from .video import from_uint8, to_uint8, quantize, dequantize, _size3
 from .checkpoints import atomic_write
 
 # %% auto #0
-__all__ = ['SHARD_FORMAT', 'quantize', 'MemoryDataset', 'RenderedDataset', 'prepare_clip', 'prepare_shards', 'ShardDataset',
+__all__ = ['SHARD_FORMAT', 'MemoryDataset', 'fits_in_memory', 'RenderedDataset', 'prepare_clip', 'prepare_shards', 'ShardDataset',
            'prepare_main']
 
 # %% ../nbs/07_datasets.ipynb #90f009ce
-def quantize(video: torch.Tensor) -> torch.Tensor:
-    "A video in [-1, 1] as uint8, the way every stored video is kept."
-    return ((video.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
-
-
 class MemoryDataset(torch.utils.data.Dataset):
     "A dataset rendered once into memory as uint8 videos and labels."
     def __init__(self, ds, progress: bool = False,
@@ -45,11 +40,17 @@ class MemoryDataset(torch.utils.data.Dataset):
 
     def __len__(self): return len(self.videos)
     def __getitem__(self, i):
-        it = dict(video=self.videos[i] if self.uint8 else self.videos[i].float() / 127.5 - 1, label=int(self.labels[i]))
+        it = dict(video=self.videos[i] if self.uint8 else dequantize(self.videos[i]), label=int(self.labels[i]))
         if self.captions[i] is not None: it['caption'] = self.captions[i]
         return it
 
 # %% ../nbs/07_datasets.ipynb #0663011b
+def fits_in_memory(n_videos: int, video_shape: Sequence[int],  # `C,T,H,W`
+                   memory_gib: float) -> bool:
+    "Whether `n_videos` stored as uint8 take at most `memory_gib` GiB: store them (`MemoryDataset`), else render them."
+    return n_videos * math.prod(video_shape) / 2 ** 30 <= memory_gib
+
+
 class RenderedDataset(torch.utils.data.Dataset):
     "A procedural dataset rendered per item, quantised as `MemoryDataset` stores it: the same data, no memory."
     def __init__(self, ds, uint8: bool = False):  # serve uint8 videos (the trainer converts them on its device)
@@ -59,7 +60,7 @@ class RenderedDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         it = dict(self.ds[i])
         q = quantize(it['video'])
-        it['video'] = q if self.uint8 else q.float() / 127.5 - 1
+        it['video'] = q if self.uint8 else dequantize(q)
         return it
 
 # %% ../nbs/07_datasets.ipynb #869f3931

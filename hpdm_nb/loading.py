@@ -12,7 +12,7 @@ import torch
 from torch.utils.data import Dataset, DataLoader, Sampler
 
 from .draws import sample_seed, batch_indices
-from .datasets import MemoryDataset, RenderedDataset, ShardDataset
+from .datasets import MemoryDataset, RenderedDataset, ShardDataset, fits_in_memory
 from .shapes import MovingShapes
 from .video_files import VideoFolder
 from .text import TextEncoder
@@ -86,8 +86,8 @@ def make_dataset(mcfg: HPDMConfig, tcfg: TrainConfig, progress: bool = False,
     "The training set: MovingShapes in memory, a VideoFolder or prepared shards; its class count must fit the model."
     if tcfg.data == 'shapes':
         shapes = MovingShapes(tcfg.n_videos, size=mcfg.target, seed=tcfg.data_seed)
-        stored = tcfg.n_videos * mcfg.channels * math.prod(mcfg.target) / 2 ** 30  # GiB as uint8
-        if stored <= tcfg.data_memory_gib: ds = MemoryDataset(shapes, progress, uint8)
+        if fits_in_memory(tcfg.n_videos, (mcfg.channels, *mcfg.target), tcfg.data_memory_gib):
+            ds = MemoryDataset(shapes, progress, uint8)
         else: ds = RenderedDataset(shapes, uint8)  # rendered by the loader's workers, step by step
         n_classes = min(tcfg.n_videos, len(shapes.classes))  # classes in turn (nbs/00b)
     else:

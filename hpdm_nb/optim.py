@@ -12,6 +12,7 @@ import torch.nn as nn
 
 from .loss import pyramid_loss
 from .draws import draw_sample_noise, still_videos
+from .video import dequantize
 
 # %% auto #0
 __all__ = ['Lamb', 'param_groups', 'warmup_cosine', 'make_optimizer', 'ema_decay', 'make_ema', 'finite_in_all_processes',
@@ -138,7 +139,7 @@ def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict]
         batch = next(batches)
         seeds = batch['seed'].to(dev)
         videos = batch['video'].to(dev, non_blocking=True)
-        if videos.dtype == torch.uint8: videos = videos.float().div_(127.5).sub_(1)  # as MemoryDataset would
+        if videos.dtype == torch.uint8: videos = dequantize(videos)  # as MemoryDataset would (nbs/07)
         if image_ratio: videos = still_videos(videos, seeds, image_ratio)
         labels = batch['label'].to(dev) if cfg.n_classes else None
         text = dict(zip(('text', 'text_mask'), encoder(batch['caption']))) if encoder else {}

@@ -9,11 +9,11 @@ import math, time
 import numpy as np
 import torch
 
-from .video import check_video
+from .video import check_video, quantize, dequantize
 from .shapes import object_stats, nearest_videos, MovingShapes, SHAPE_KINDS, held_out_shapes
 from .patches import Pyramid, level_video
 from .model import HPDM
-from .datasets import MemoryDataset, RenderedDataset
+from .datasets import MemoryDataset, RenderedDataset, fits_in_memory
 from .sampling import sample_pyramid
 from .text import TextEncoder, prompt_attributes, text_following
 
@@ -156,7 +156,7 @@ def median_nearest(sets: dict,  # {level: [videos at that level's resolution, ..
     chunk = max(1, int(chunk_bytes // (4 * math.prod(train[0].shape))))
     for a in range(0, len(train), chunk):  # one pass over the training set for every level, never all in float
         t = train[a:a + chunk]
-        t = t.float() / 127.5 - 1 if t.dtype == torch.uint8 else t.float()
+        t = dequantize(t) if t.dtype == torch.uint8 else t.float()
         for l, xs in sets.items():
             tl = level_video(t, pyr, l)
             best[l] = [torch.minimum(b, nearest_videos(x.float(), tl)[1]) for b, x in zip(best[l], xs)]
@@ -222,10 +222,10 @@ def shapes_data(n_videos: int, size, seed: int = 0, n_held: int = 64, progress: 
                ) -> dict:
     "MovingShapes as a model was trained on it (`n_videos` from `seed`), and `n_held` videos after them, held out."
     shapes = MovingShapes(n_videos, size=size, seed=seed)
-    if n_videos * 3 * math.prod(shapes.size) / 2 ** 30 <= memory_gib: train = MemoryDataset(shapes, progress).videos
+    if fits_in_memory(len(shapes), (3, *shapes.size), memory_gib): train = MemoryDataset(shapes, progress).videos
     else: train = RenderedVideos(shapes)
     held = held_out_shapes(n_videos, n_held, size, seed)
-    return dict(train=train, train_labels=torch.arange(n_videos) % len(shapes.classes), held=held['video'],
+    return dict(train=train, train_labels=shapes.labels, held=held['video'],
                 held_labels=held['label'], held_captions=held['caption'])
 
 
@@ -234,7 +234,7 @@ def data_judge(data: dict,  # `shapes_data`
                pyramid: Pyramid | None = None, level: int | None = None,  # judge at this level's resolution (default: full)
                ) -> KindJudge:
     "The bar's kind judge, fitted on a model's own training videos at the resolution it will judge."
-    v = data['train'][:n].float() / 127.5 - 1
+    v = dequantize(data['train'][:n])
     if level is not None: v = level_video(v, pyramid, level)
     return KindJudge().fit(v, data['train_labels'][:n])
 
@@ -251,7 +251,7 @@ def evaluate_model(model: HPDM, data: dict,  # `shapes_data` of the model's trai
     t0 = time.time()
     levels = sample_pyramid(model, n, **cond, seeds=[seed + i for i in range(n)], progress=progress, **sample_kw)
     secs = time.time() - t0
-    judge = data['train'][:n_judge].float() / 127.5 - 1
+    judge = dequantize(data['train'][:n_judge])
     rep = quality_report(levels, labels, data['train'], data['held'], data['held_labels'], judge,
                          data['train_labels'][:n_judge], model.cfg.pyramid, model.cfg.tokenizer)
     out = dict(report=rep, bar=check_bar(rep), n=n, seed=seed, seconds_per_video=secs / n,

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from .video import check_video, _size3
+from .video import check_video, quantize, dequantize, _size3
 
 # %% auto #0
 __all__ = ['SHAPE_KINDS', 'COLOURS', 'MovingShapes', 'held_out_shapes', 'object_stats', 'nearest_videos', 'copy_check']
@@ -60,11 +60,16 @@ class MovingShapes(Dataset):
 
     def __len__(self): return self.n
 
+    @property
+    def labels(self) -> torch.Tensor:
+        "The label of every video, without rendering any: the classes in turn, so every class equally often."
+        return torch.arange(self.n) % len(self.classes)
+
     def params(self, i: int) -> dict:
         "The random draws that define video `i`."
         if not 0 <= i < self.n: raise IndexError(f'index {i} out of range for {self.n} videos')
         g = np.random.default_rng([self.seed, i])
-        label = i % len(self.classes)  # classes in turn: every class equally often
+        label = int(self.labels[i])
         kind = self.classes[label]
         colour = list(COLOURS)[g.integers(len(COLOURS))]
         angle = g.uniform(0, 2 * math.pi)
@@ -158,7 +163,7 @@ def object_stats(videos: torch.Tensor,  # a batch `B,C,T,H,W` in [-1, 1]
 
 # %% ../nbs/00b_shapes.ipynb #208232bb
 def _as_float(v: torch.Tensor) -> torch.Tensor:
-    return v.float() / 127.5 - 1 if v.dtype == torch.uint8 else v.float()
+    return dequantize(v) if v.dtype == torch.uint8 else v.float()
 
 
 def nearest_videos(samples: torch.Tensor,  # `B,C,T,H,W` in [-1, 1]

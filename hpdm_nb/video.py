@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt
 import mediapy
 
 # %% auto #0
-__all__ = ['VideoShapeError', 'check_video', 'to_uint8', 'from_uint8', 'video_grid', 'setup_ffmpeg', 'show_videos', 'show_video',
-           'write_video', 'frame_sheet']
+__all__ = ['VideoShapeError', 'check_video', 'quantize', 'dequantize', 'to_uint8', 'from_uint8', 'video_grid', 'setup_ffmpeg',
+           'show_videos', 'show_video', 'write_video', 'frame_sheet']
 
 # %% ../nbs/00_video.ipynb #972bf638
 class VideoShapeError(ValueError):
@@ -49,11 +49,20 @@ def _size3(size) -> tuple[int, int, int]:
     return t
 
 # %% ../nbs/00_video.ipynb #beedacea
+def quantize(video: torch.Tensor) -> torch.Tensor:
+    "Values in [-1, 1] (any layout) as `uint8` levels 0 to 255, the way every stored video is kept (clipped first)."
+    return ((video.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+
+
+def dequantize(video: torch.Tensor) -> torch.Tensor:
+    "`uint8` levels back to floats in [-1, 1] (any layout)."
+    return video.float().div_(127.5).sub_(1)
+
+
 def to_uint8(video: torch.Tensor,  # `C,T,H,W` in [-1, 1]
             ) -> np.ndarray:
     "Frames `T,H,W,C` as `uint8`, the layout of mediapy and ffmpeg (values outside [-1, 1] are clipped)."
-    v = check_video(video, batched=False)[0]
-    return ((v.detach().float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(1, 2, 3, 0).cpu().numpy()
+    return quantize(check_video(video, batched=False)[0]).permute(1, 2, 3, 0).cpu().numpy()
 
 
 def from_uint8(frames: np.ndarray,  # `T,H,W,C` uint8 frames (or `H,W,C` for one image)
@@ -65,7 +74,7 @@ def from_uint8(frames: np.ndarray,  # `T,H,W,C` uint8 frames (or `H,W,C` for one
         raise VideoShapeError(f'frames must be T,H,W,C with C in (1, 3, 4); got shape {a.shape}')
     a = a[..., :3] if a.shape[-1] != 1 else np.repeat(a, 3, -1)
     # channels first while still uint8, then one float pass: half the time of converting the strided view
-    return torch.from_numpy(np.ascontiguousarray(a)).permute(3, 0, 1, 2).contiguous().float().div_(127.5).sub_(1)
+    return dequantize(torch.from_numpy(np.ascontiguousarray(a)).permute(3, 0, 1, 2).contiguous())
 
 # %% ../nbs/00_video.ipynb #cd338c20
 def video_grid(videos: torch.Tensor,  # a batch `B,C,T,H,W`
