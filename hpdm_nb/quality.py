@@ -74,23 +74,29 @@ class KindJudge:
         self.classes, self.background, self.thresh = list(classes), background, thresh
         self.clf = None
 
-    def features(self, videos: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
+    def features(self, videos,  # `B,C,T,H,W` in [-1, 1] or uint8 (a tensor, or anything sliced into such tensors)
+                 prep=None,  # applied to each chunk first, e.g. `lambda v: level_video(v, pyramid, l)`
+                 chunk: int = 16,  # videos in float at a time: 512 videos of 16x256x256 would be 6 GiB at once
+                ) -> tuple[np.ndarray, np.ndarray]:
         "Features of every frame that holds an object, and the index of its video."
-        v = check_video(videos, batched=True).detach().float().cpu()
-        fg = ((v - self.background).abs().amax(1) > self.thresh).numpy()  # B,T,H,W as in object_stats
         X, idx = [], []
-        for b, vid in enumerate(fg):
-            for frame in vid:
-                f = shape_features(frame)
-                if f is not None: X.append(f); idx.append(b)
+        for a in range(0, len(videos), chunk):
+            v = videos[a:a + chunk]
+            v = dequantize(v) if v.dtype == torch.uint8 else v
+            v = check_video(prep(v) if prep is not None else v, batched=True).detach().float().cpu()
+            fg = ((v - self.background).abs().amax(1) > self.thresh).numpy()  # B,T,H,W as in object_stats
+            for b, vid in enumerate(fg, a):
+                for frame in vid:
+                    f = shape_features(frame)
+                    if f is not None: X.append(f); idx.append(b)
         return np.array(X).reshape(-1, 4), np.array(idx, dtype=int)
 
-    def fit(self, videos: torch.Tensor, labels) -> KindJudge:
-        "Learn the kinds from data videos and their labels."
+    def fit(self, videos, labels, prep=None) -> KindJudge:
+        "Learn the kinds from data videos (as `features` takes them) and their labels."
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
         from sklearn.linear_model import LogisticRegression
-        X, idx = self.features(videos)
+        X, idx = self.features(videos, prep)
         y = np.asarray(torch.as_tensor(labels).cpu())[idx]
         if len(set(y.tolist())) < 2: raise ValueError('KindJudge.fit needs videos of at least two classes with visible objects')
         self.clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
@@ -168,7 +174,7 @@ def quality_report(levels: list,  # the samples of every level, coarse to fine, 
                    train: torch.Tensor,  # the training videos `N,C,*R` (uint8 or [-1, 1]) at the target resolution
                    held_out: torch.Tensor,  # data videos not trained on `M,C,*R` in [-1, 1]
                    held_labels: torch.Tensor,  # their labels
-                   judge_videos: torch.Tensor,  # data videos to fit the kind judge on, `K,C,*R` in [-1, 1]
+                   judge_videos,  # data videos to fit the kind judge on, `K,C,*R` in [-1, 1] or uint8 (read in chunks)
                    judge_labels: torch.Tensor,
                    pyramid: Pyramid, tokenizer) -> dict:
     "Every level's measurements of the samples and of held-out data: objects, kind, copy, token borders, grain, motion."
@@ -177,7 +183,7 @@ def quality_report(levels: list,  # the samples of every level, coarse to fine, 
     nearest = median_nearest({l: [x, level_video(held_out, pyramid, l)] for l, x in enumerate(levels)}, train, pyramid)
     for l, x in enumerate(levels):
         data = level_video(held_out, pyramid, l)
-        judge = KindJudge().fit(level_video(judge_videos, pyramid, l), judge_labels)
+        judge = KindJudge().fit(judge_videos, judge_labels, prep=lambda v: level_video(v, pyramid, l))
         row, near = {}, dict(zip(('samples', 'data'), nearest[l]))
         for who, v, lab in (('samples', x, labels), ('data', data, held_labels)):
             o, m = object_stats(v), motion_stats(v)
@@ -234,9 +240,8 @@ def data_judge(data: dict,  # `shapes_data`
                pyramid: Pyramid | None = None, level: int | None = None,  # judge at this level's resolution (default: full)
                ) -> KindJudge:
     "The bar's kind judge, fitted on a model's own training videos at the resolution it will judge."
-    v = dequantize(data['train'][:n])
-    if level is not None: v = level_video(v, pyramid, level)
-    return KindJudge().fit(v, data['train_labels'][:n])
+    prep = (lambda v: level_video(v, pyramid, level)) if level is not None else None
+    return KindJudge().fit(data['train'][:n], data['train_labels'][:n], prep)
 
 
 def evaluate_model(model: HPDM, data: dict,  # `shapes_data` of the model's training set
@@ -251,8 +256,7 @@ def evaluate_model(model: HPDM, data: dict,  # `shapes_data` of the model's trai
     t0 = time.time()
     levels = sample_pyramid(model, n, **cond, seeds=[seed + i for i in range(n)], progress=progress, **sample_kw)
     secs = time.time() - t0
-    judge = dequantize(data['train'][:n_judge])
-    rep = quality_report(levels, labels, data['train'], data['held'], data['held_labels'], judge,
+    rep = quality_report(levels, labels, data['train'], data['held'], data['held_labels'], data['train'][:n_judge],
                          data['train_labels'][:n_judge], model.cfg.pyramid, model.cfg.tokenizer)
     out = dict(report=rep, bar=check_bar(rep), n=n, seed=seed, seconds_per_video=secs / n,
                sampler={k: list(v) if isinstance(v, tuple) else v for k, v in sample_kw.items()
