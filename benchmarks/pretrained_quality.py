@@ -66,7 +66,7 @@ def main():
     mcfg = HPDMConfig.from_dict(cfg['model'])
     t = cfg['train']
     cache = run / 'eval_data.pt'
-    if cache.exists() and 'held_captions' in (data := torch.load(cache)): pass
+    if cache.exists() and 'held_captions' in (data := torch.load(cache, weights_only=False)): pass  # our own file
     else:
         data = shapes_data(t['n_videos'], mcfg.target, t['data_seed'], progress=True)
         torch.save(data, cache)
