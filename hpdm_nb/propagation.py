@@ -45,10 +45,11 @@ def to_level(video: torch.Tensor, pyramid: Pyramid, level: int, to: int = 0) -> 
 
 
 def propagation(model, base: list, kind: str, strength: float, labels=None, seed: int = 0, steps: int = 32,
-                original: list | None = None) -> dict:
+                original: list | None = None,
+                **sample_kw) -> dict:  # further settings of `sample_pyramid` (its defaults: the paper's sampler)
     "Regenerate the finer levels from a perturbed level 0; how much of the change survives at each level."
     n, pyr = len(base[0]), model.cfg.pyramid
-    kw = dict(labels=labels, seeds=range(seed, seed + n), steps=steps, progress=False)
+    kw = dict(labels=labels, seeds=range(seed, seed + n), steps=steps, progress=False, **sample_kw)
     if original is None: original = sample_pyramid(model, n, given=base[:1], **kw)
     p0 = perturb(base[0], kind, strength, seed=seed)
     changed = sample_pyramid(model, n, given=[p0], **kw)
