@@ -81,7 +81,7 @@ def departures(card: dict) -> list[tuple[str, str, str, str]]:
     if m.dim_text:
         rows.append(('text encoder', 'frozen T5-11B', 'frozen all-MiniLM-L6-v2 (384 wide), at most 32 tokens; nbs/11',
                      'text_encoder'))
-    steps = (card.get('quality') or {}).get('sampler', {}).get('steps')
+    steps = s.get('steps')
     if steps and steps != PAPER_STEPS:
         rows.append(('sampler steps', f'{PAPER_STEPS} at level 0, halved per level', f'{steps}, halved per level', '--steps'))
     g = s.get('guidance', 1.0)
