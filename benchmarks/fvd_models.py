@@ -1,7 +1,7 @@
 """FVD of trained models against their training data (nbs/12), beside the FVD of held-out data at the same sizes.
 
     python benchmarks/fvd_models.py pretrained:workshop [runs/demo ...] --n-real 512 --n-fake 128 [--card]
-        [--paper-sampler] [--guidance 3,1,1 --coarse-start 0.1 ...: the sampler options of hpdm_sample]
+        [--paper-sampler] [--keep runs/fvd_samples] [--guidance 3,1,1 --coarse-start 0.1 ...: the sampler options of hpdm_sample]
 
 For each model: its training videos (a seeded subset of --n-real) are the real side, --n-fake samples (seeds 0, 1, ...,
 classes in turn, 64 level-0 steps; a pretrained model with the sampler settings of its card, others with the paper's,
@@ -29,6 +29,7 @@ def main():
     ap.add_argument('--n-fake', type=int, default=128)
     ap.add_argument('--steps', type=int, default=64)
     ap.add_argument('--card', action='store_true', help='write the result into the pretrained model card')
+    ap.add_argument('--keep', help='a folder for finished chunks of samples (one subfolder per model): a killed run resumes')
     ap.add_argument('--paper-sampler', action='store_true', help="sample pretrained models as the paper does, not as their card")
     sampler_args(ap)  # a setting given here replaces the card's (or the paper's, with --paper-sampler)
     a = ap.parse_args()
@@ -47,7 +48,8 @@ def main():
         sampler = sampler_settings(a, card)
         p = FVDProtocol(n_real=a.n_real, n_fake=a.n_fake)
         t0 = time.time()
-        r = evaluate_fvd(model, info, p, a.steps, i3d=i3d, **sampler)
+        keep = Path(a.keep) / src.replace(':', '_').replace('/', '_') if a.keep else None
+        r = evaluate_fvd(model, info, p, a.steps, i3d=i3d, keep=keep, **sampler)
         t = info['train']
         held = MovingShapes(t['n_videos'] + a.n_fake, size=(16, *model.cfg.target[1:]), seed=t['data_seed'])
         held = torch.stack([held[i]['video'] for i in range(t['n_videos'], t['n_videos'] + a.n_fake)])

@@ -6,7 +6,8 @@ on the pretrained `workshop` model with the lesson's full-size settings (IN_TEST
 
 - OverlapExplorer (n=2, 16 steps): a new overlap setting samples two videos and measures their seams;
 - StitchingViewer (16 steps): moving the step or frame slider redraws recorded steps;
-- PropagationExplorer (16 steps): a new perturbation regenerates the finer levels from the changed level 0.
+- PropagationExplorer (16 steps): a new perturbation regenerates the finer levels from the changed level 0; also on
+  `workshop-256` with its card's sampler (nbs/10c's slow cell), where that is four finer levels up to 256x256.
 
     python benchmarks/widget_clicks.py [--threads 2]
 
@@ -46,6 +47,12 @@ def main():
     pe, t = timed(PropagationExplorer, model, steps=16); rows.append(('PropagationExplorer', 'build (samples level 0)', t))
     _, t = timed(lambda: plt.close(pe.figure('remove', 1.0))); rows.append(('PropagationExplorer', 'a new perturbation', t))
     _, t = timed(lambda: plt.close(pe.figure('remove', 1.0))); rows.append(('PropagationExplorer', 'a perturbation seen before', t))
+
+    from hpdm_nb.pretrained import card_sampler  # the five-level model, as nbs/10c's slow cell builds it
+    pb, t = timed(PropagationExplorer, load_pretrained('workshop-256'), steps=16, **card_sampler('workshop-256'))
+    rows.append(('Propagation, 256', 'build (samples level 0)', t))
+    _, t = timed(lambda: plt.close(pb.figure('remove', 1.0))); rows.append(('Propagation, 256', 'first perturbation (and the original)', t))
+    _, t = timed(lambda: plt.close(pb.figure('shift', 1.0))); rows.append(('Propagation, 256', 'a new perturbation', t))
 
     print(f'torch threads: {a.threads}')
     for w, what, s in rows: print(f'{w:<20} {what:<40} {s:6.1f} s')

@@ -19,7 +19,7 @@ from .video import from_uint8, check_video
 from .i3d import I3D, load_i3d, i3d_features
 from .sampling import sample_pyramid
 from .weights import load_model
-from .checkpoints import CheckpointError
+from .checkpoints import CheckpointError, atomic_save
 from .outputs import sampler_args, sampler_settings
 from .pretrained import card_sampler
 from .distributed import pick_device
@@ -138,14 +138,29 @@ def fvd(real, fake,  # sources (see `iter_videos`)
                 seconds=time.time() - t0, features=feats)
 
 # %% ../nbs/12b_fvd.ipynb #f4b3fe57
-def sample_videos(model, n: int, steps: int = 64, seed: int = 0, chunk: int = 16, progress: bool = True, **kw) -> torch.Tensor:
+def sample_videos(model, n: int, steps: int = 64, seed: int = 0, chunk: int = 16, progress: bool = True,
+                  keep: str | Path | None = None,  # a folder: each finished chunk is saved there and read back on a rerun
+                  **kw) -> torch.Tensor:
     "`n` videos (finest level, `n,C,T,H,W` in [-1, 1]) with classes in turn and seeds `seed + i`, `chunk` at a time."
     out = []
     for s in tqdm(range(0, n, chunk), desc='sampling', unit='chunk', disable=not progress):
         k = min(chunk, n - s)
+        # what makes this chunk: a kept chunk made otherwise is refused, not silently reused
+        what = dict(target=list(model.cfg.target), seeds=[seed + s, seed + s + k], steps=steps,
+                    sampler={a: repr(b) for a, b in sorted(kw.items())})
+        f = Path(keep) / f'videos_{seed + s}_{seed + s + k}.pt' if keep else None
+        if f and f.exists():
+            got = torch.load(f, weights_only=True)
+            if got['what'] != what:
+                raise ValueError(f"{f} holds videos made with {got['what']}, not {what}: give another `keep` folder")
+            out.append(got['videos'].float()); continue
         labels = (torch.arange(s, s + k) % model.cfg.n_classes) if model.cfg.n_classes else None
         out.append(sample_pyramid(model, k, labels=labels, steps=steps, seeds=range(seed + s, seed + s + k),
                                   progress=False, **kw)[-1].float().cpu().clamp(-1, 1))
+        if f:  # float16 is within 0.001 of the sample, an eighth of one grey level
+            f.parent.mkdir(parents=True, exist_ok=True)
+            atomic_save(dict(what=what, videos=out[-1].half()), f)
+            out[-1] = out[-1].half().float()  # what a rerun reads back, so a resumed result equals an unbroken one
     return torch.cat(out)
 
 
@@ -167,6 +182,7 @@ def training_source(train: dict, n: int, protocol: FVDProtocol,
 def evaluate_fvd(model, info: dict,  # `load_model`'s model and info (its 'train' config names the data)
                  protocol: FVDProtocol | None = None, steps: int = 64, batch_size: int = 16, progress: bool = True,
                  i3d: I3D | None = None, samples: torch.Tensor | None = None,
+                 keep: str | Path | None = None,  # `sample_videos`' folder for finished chunks: a killed run resumes
                  **sample_kw,  # the sampler's settings for `sample_pyramid` (guidance, coarse_start, ...; default the paper's)
                 ) -> dict:
     "Sample the model and compute its FVD against its training data under `protocol`."
@@ -175,7 +191,7 @@ def evaluate_fvd(model, info: dict,  # `load_model`'s model and info (its 'train
     real, desc = training_source(info.get('train', {}), p.n_real, p, tuple(model.cfg.target))
     if torch.is_tensor(real): p = replace(p, n_real=len(real))  # a training set smaller than asked is used whole
     t0 = time.time()
-    fake = samples if samples is not None else sample_videos(model, p.n_fake, steps, p.seed, progress=progress, **sample_kw)
+    fake = samples if samples is not None else sample_videos(model, p.n_fake, steps, p.seed, progress=progress, keep=keep, **sample_kw)
     secs = time.time() - t0
     r = fvd(real, fake, p, i3d, batch_size, size, progress)
     how = ''.join(f', {k}={v}' for k, v in sample_kw.items())

@@ -10,6 +10,7 @@ from typing import Sequence
 
 import torch
 import torch.nn as nn
+import torch.utils.checkpoint
 from fastcore.basics import patch
 
 from .patches import PatchCoords
@@ -68,6 +69,7 @@ class HPDM(nn.Module):
         # finer levels' tokens also read the previous level's pixels in their patch; zero at first: a no-op (below)
         self.context_pixels = nn.Linear(C * math.prod(cfg.tokenizer), cfg.dim) if cfg.context_pixels else None
         if self.context_pixels is not None: nn.init.zeros_(self.context_pixels.weight); nn.init.zeros_(self.context_pixels.bias)
+        self.checkpoint_blocks = False  # recompute each block's activations in backward instead of keeping them (nbs/06)
 
     def level_sigma_in(self, level: int) -> float: return self.cfg.level_sigma_in(level)
 
@@ -148,10 +150,11 @@ def _run_blocks(self: HPDM, x, z, cv, levels, first, all_coords, context, tt, te
             coarse = [context.acts[b][:, k] for k in range(first) if k < l] + [x[k] for k in range(first, l)]
             fused.append(fuse(x[l], all_coords[l], grid, coarse, all_coords[:l], detach=cfg.context_detach))
         k = len(active)
-        xb, zb = blk(torch.cat(fused), torch.cat([z[l] for l in active]),
-                     None if tt is None else tt.repeat(k, 1, 1),
-                     None if text_mask is None else text_mask.repeat(k, 1),
-                     torch.cat([cv[l] for l in active]) if cv else None)
+        args = (torch.cat(fused), torch.cat([z[l] for l in active]), None if tt is None else tt.repeat(k, 1, 1),
+                None if text_mask is None else text_mask.repeat(k, 1), torch.cat([cv[l] for l in active]) if cv else None)
+        if self.checkpoint_blocks and torch.is_grad_enabled():
+            xb, zb = torch.utils.checkpoint.checkpoint(blk, *args, use_reentrant=False)
+        else: xb, zb = blk(*args)
         for l, xl, zl in zip(active, xb.chunk(k), zb.chunk(k)): x[l], z[l] = xl, zl
     return acts
 

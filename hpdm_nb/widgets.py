@@ -159,18 +159,19 @@ class StitchingViewer:
 # %% ../nbs/10c_widgets.ipynb #82d9ade4
 class PropagationExplorer:
     "Perturb a finished level 0 (kind, strength) and see the finest level generated from it beside the original."
-    def __init__(self, model, n: int = 1, seed: int = 0, steps: int = 16, label: int = 0):
-        self.model, self.seed, self.steps = model, seed, steps
+    def __init__(self, model, n: int = 1, seed: int = 0, steps: int = 16, label: int = 0,
+                 **sample_kw):  # further settings of `sample_pyramid` (for example a model card's, `card_sampler`)
+        self.model, self.seed, self.steps, self.kw = model, seed, steps, sample_kw
         self.labels = torch.full((n,), label) if model.cfg.n_classes else None
         self.base = sample_pyramid(model, n, labels=self.labels, seeds=range(seed, seed + n), steps=steps, levels=1,
-                                   progress=False)
+                                   progress=False, **sample_kw)
         self.original, self.results = None, {}
 
     def compute(self, kind: str = 'shift', strength: float = 1.0) -> dict:
         "Regenerate the finer levels from the changed level 0 (once per setting)."
         key = (kind, round(float(strength), 3))
         if key not in self.results:
-            r = propagation(self.model, self.base, kind, strength, self.labels, self.seed, self.steps, self.original)
+            r = propagation(self.model, self.base, kind, strength, self.labels, self.seed, self.steps, self.original, **self.kw)
             self.original, self.results[key] = r['original'], r
         return self.results[key]
 

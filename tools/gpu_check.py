@@ -15,6 +15,9 @@ Each check runs on its own, so that one failure does not hide the others, and th
   sample (`benchmarks/draws_share.py`'s reference), and the draws' share of a workshop-64 step at batch 256.
 - busy: the share of a workshop-64 training step at batch 256 during which the GPU runs kernels (torch.profiler:
   the union of the kernels' intervals over the step's wall time), eager fp32.
+- checkpoint: the same step with `checkpoint_blocks` off and on: seconds and peak memory, and their ratios.
+- paper_memory: HPDM-S (64x256x256) one step at batch 1 and 2, plain and checkpointed: peak memory beside the
+  activations `benchmarks/paper_memory.py` counts on the CPU.
 
     python tools/gpu_check.py --out $OUT [--deadline 180]
 
@@ -114,14 +117,14 @@ def main():
             calls[0] += 1
             seeds = torch.tensor([sample_seed(0, calls[0], j) for j in range(batch)])
             return train_step(model, opt, sched, ema, iter([dict(b, seed=seeds)]), forward=wrapped)
-        return mcfg, one
+        return mcfg, one, model
 
     def c_draws():
         import sys
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'benchmarks'))
         from draws_share import per_sample_generators
         from hpdm_nb.draws import draw_sample_noise, sample_seed
-        mcfg, one = step_at(256)
+        mcfg, one, _ = step_at(256)
         seeds = torch.tensor([sample_seed(0, 1, j) for j in range(256)])
         def timed(fn, n=5):
             fn(); torch.cuda.synchronize(); t = time.time()
@@ -134,7 +137,7 @@ def main():
 
     def c_busy():
         from torch.profiler import profile, ProfilerActivity
-        _, one = step_at(256)
+        _, one, _ = step_at(256)
         for _ in range(3): one()
         torch.cuda.synchronize()
         with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
@@ -149,9 +152,38 @@ def main():
             busy += b_ - max(a_, end); end = b_
         return dict(wall_s=wall, gpu_busy_s=busy / 1e6, busy_share=busy / 1e6 / wall, videos_per_s=3 * 256 / wall)
 
+    def c_checkpoint():
+        _, one, model = step_at(256)
+        r = {}
+        for on in (False, True):
+            model.checkpoint_blocks = on
+            one(); torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
+            t = time.time()
+            for _ in range(3): one()
+            torch.cuda.synchronize()
+            r['checkpointed' if on else 'plain'] = dict(step_s=(time.time() - t) / 3,
+                                                        peak_gib=torch.cuda.max_memory_allocated() / 2 ** 30)
+        return dict(r, time_ratio=r['checkpointed']['step_s'] / r['plain']['step_s'],
+                    memory_ratio=r['checkpointed']['peak_gib'] / r['plain']['peak_gib'])
+
+    def c_paper_memory():
+        "HPDM-S's step at batch 1 and 2 on the GPU: the measured slope beside paper_memory.py's CPU count."
+        from hpdm_nb.model import HPDM
+        from hpdm_nb.loss import step_cost
+        model, r = HPDM('hpdm-s').to(dev), {}
+        for on in (False, True):
+            model.checkpoint_blocks = on
+            for b in (1, 2):
+                torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats()
+                c = step_cost(model, batch=b, reps=1, warmup=False)
+                r[f"{'checkpointed' if on else 'plain'}_b{b}"] = dict(peak_gib=torch.cuda.max_memory_allocated() / 2 ** 30,
+                                                                      saved_gib=c['saved_mib'] / 1024, step_s=c['seconds'])
+        return r
+
     for name, fn in [('sample', c_sample), ('sample_cli', c_sample_cli), ('cached', c_cached),
                      ('train_resume', c_train_resume), ('timing', c_timing), ('compile', c_compile),
-                     ('draws', c_draws), ('busy', c_busy)]:
+                     ('draws', c_draws), ('busy', c_busy), ('checkpoint', c_checkpoint),
+                     ('paper_memory', c_paper_memory)]:
         if time.time() - t0 > a.deadline:
             res['checks'][name] = dict(ok=None, skipped='deadline'); continue
         t = time.time()
