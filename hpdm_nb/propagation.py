@@ -56,7 +56,7 @@ def propagation(model, base: list, kind: str, strength: float, labels=None, seed
     made = (p0 - base[0]).norm()
     res = dict(kind=kind, strength=strength, original=original, perturbed=changed, survival={}, to_perturbed={},
                to_original={})
-    for l in range(1, model.cfg.n_levels):
+    for l in range(1, len(changed)):  # every level sampled (`levels` in sample_kw may stop short of the finest)
         a, b = to_level(original[l], pyr, l), to_level(changed[l], pyr, l)
         res['survival'][l] = float((b - a).norm() / made) if made > 0 else float('nan')
         res['to_perturbed'][l] = float((b - p0).pow(2).mean())
