@@ -19,7 +19,7 @@ from .sampling import level_guidance
 from .pretrained import card_sampler
 from .demo import demo_main
 from .outputs import dataset_class_names, model_text_encoder, preview_sampler, sample_measures, sampler_args, sampler_settings, save_samples
-from .distributed import pick_device, end_distributed
+from .distributed import pick_device, end_distributed, finish_process
 from .tile_grid import resolve_stride, tile_count
 
 # %% auto #0
@@ -45,17 +45,15 @@ def train_main(argv=None) -> int:
             classes = dataset_class_names(tcfg)
             res = train(mcfg, tcfg, progress=not a.no_progress, sample_fn=preview_sampler(tcfg, classes))
     except (ConfigError, CheckpointError, FileNotFoundError) as e:
-        end_distributed(wait=False)
         print(f'hpdm_train: error: {e}', file=sys.stderr)
-        return 2
+        return finish_process(2, wait=False)  # other processes may be gone: do not wait for them
     except BadStepsError as e:  # the run stopped on non-finite losses; its last good checkpoint is on disk
-        end_distributed(wait=False)
         print(f'hpdm_train: stopped: {e}', file=sys.stderr)
-        return 3
-    end_distributed()  # every process has finished; leave the group before the interpreter exits
+        return finish_process(3, wait=False)
+    end_distributed()  # every process has finished
     if int(os.environ.get('RANK', '0')) == 0:
         print(f"trained {mcfg.name} to step {res['step']} in {res['seconds']:.0f} s; run folder {Path(tcfg.out).resolve()}")
-    return 0
+    return finish_process(0)
 
 # %% ../nbs/50_cli.ipynb #5fa98c09
 def sampling_cost(cfg, overlap, seconds: float, n: int, device) -> dict:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06c_distributed.ipynb #8957a590
 from __future__ import annotations
-import contextlib, os, typing
+import contextlib, os, sys, typing
 from dataclasses import dataclass
 
 import torch
@@ -18,7 +18,8 @@ from .model import HPDM
 from .optim import make_ema
 
 # %% auto #0
-__all__ = ['DistInfo', 'pick_device', 'setup_distributed', 'end_distributed', 'freeze_except', 'prepare_model', 'grad_sync']
+__all__ = ['DistInfo', 'pick_device', 'setup_distributed', 'end_distributed', 'finish_process', 'freeze_except', 'prepare_model',
+           'grad_sync']
 
 # %% ../nbs/06c_distributed.ipynb #cfcdc3ba
 @dataclass
@@ -61,6 +62,17 @@ def end_distributed(wait: bool = True,  # wait for every process first (False af
     if dist.is_available() and dist.is_initialized():
         if wait: dist.barrier()
         dist.destroy_process_group()
+
+
+def finish_process(code: int = 0, wait: bool = True) -> int:
+    "Leave the group; in a process torchrun started, then exit at once with `code`, its output flushed."
+    end_distributed(wait)
+    if int(os.environ.get('WORLD_SIZE', '1')) > 1:
+        # the interpreter's teardown can still abort a finished process ('terminate called without an active
+        # exception', from C++ threads of the communication libraries): its work is written, so skip the teardown
+        sys.stdout.flush(); sys.stderr.flush()
+        os._exit(code)
+    return code
 
 # %% ../nbs/06c_distributed.ipynb #67292663
 def freeze_except(model: nn.Module, train_only: str = '') -> list[str]:

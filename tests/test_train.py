@@ -146,6 +146,8 @@ outputs.sample_pyramid = spy
 torch.manual_seed(0)
 files = outputs.save_samples(HPDM(get_config('tiny')), sys.argv[1], n=3, steps=2, progress=False)
 (open(f'{sys.argv[1]}/drawn_{info.rank}.json', 'w')).write(json.dumps(drawn))
+from hpdm_nb.distributed import finish_process
+finish_process(0)
 '''
 
 
@@ -175,6 +177,8 @@ def loss(*a, **kw):  # at step 2, only the last process's loss is infinite, and 
     return dataclasses.replace(res, loss=res.loss + float('inf')) if last and calls[0] == 2 else res
 optim.pyramid_loss = loss
 train(*resolve_config('tiny', sys.argv[2:] + [f'out={sys.argv[1]}']), progress=False)
+from hpdm_nb.distributed import finish_process
+finish_process(0)
 '''
 
 
