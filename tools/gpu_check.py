@@ -18,8 +18,13 @@ Each check runs on its own, so that one failure does not hide the others, and th
 - checkpoint: the same step with `checkpoint_blocks` off and on: seconds and peak memory, and their ratios.
 - paper_memory: HPDM-S (64x256x256) one step at batch 1 and 2, plain and checkpointed: peak memory beside the
   activations `benchmarks/paper_memory.py` counts on the CPU.
+- ratios: videos/s of the workshop-64 step at batch 256, eager fp32 against bf16 autocast, compiled, and both.
+- bounded_sampling: workshop-256 sampled with the default memory budget and with every tile in one call: peak
+  memory, seconds per video, and the largest difference between the two.
+- two_processes: `hpdm_train tiny` under torchrun with 2 processes (NCCL where there are 2 GPUs, gloo on the CPU
+  otherwise) against 1 process: the losses, step by step.
 
-    python tools/gpu_check.py --out $OUT [--deadline 180]
+    python tools/gpu_check.py --out $OUT [--deadline 420]
 
 On the GPU machine, carry the wheels of tools/gpu_wheels.sh. Its results are in benchmarks/gpu_check.json.
 """
@@ -31,7 +36,7 @@ import torch
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default='runs/gpu-check')
-    ap.add_argument('--deadline', type=float, default=180, help='start no check after this many seconds')
+    ap.add_argument('--deadline', type=float, default=420, help='start no check after this many seconds')
     ap.add_argument('--device', default='cuda')
     a = ap.parse_args()
     from hpdm_nb.weights import load_pretrained
@@ -100,7 +105,7 @@ def main():
         t = time.time(); train(mcfg, tc, progress=False)
         return dict(seconds=time.time() - t, loss=read_metrics(tmp / 'c')[-1]['loss'])
 
-    def step_at(batch):
+    def step_at(batch, bf16=False, compile=False):
         "A workshop-64 model, its optimiser, and a function that runs one training step at `batch` on the device."
         from hpdm_nb.distributed import setup_distributed, prepare_model
         from hpdm_nb.optim import make_optimizer, train_step
@@ -108,7 +113,7 @@ def main():
         from hpdm_nb.shapes import MovingShapes
         mcfg, _ = resolve_config('workshop-64', dict(device=dev))
         info = setup_distributed(dev)
-        model, wrapped, ema, _ = prepare_model(mcfg, info)
+        model, wrapped, ema, _ = prepare_model(mcfg, info, compile=compile)
         opt, sched = make_optimizer(model, 'adamw', lr=1e-4, warmup=1, steps=1000)
         ds = MovingShapes(batch, size=mcfg.target)
         b = dict(video=torch.stack([ds[i]['video'] for i in range(batch)]), label=torch.arange(batch) % mcfg.n_classes)
@@ -116,7 +121,7 @@ def main():
         def one():
             calls[0] += 1
             seeds = torch.tensor([sample_seed(0, calls[0], j) for j in range(batch)])
-            return train_step(model, opt, sched, ema, iter([dict(b, seed=seeds)]), forward=wrapped)
+            return train_step(model, opt, sched, ema, iter([dict(b, seed=seeds)]), bf16=bf16, forward=wrapped)
         return mcfg, one, model
 
     def c_draws():
@@ -180,10 +185,52 @@ def main():
                                                                       saved_gib=c['saved_mib'] / 1024, step_s=c['seconds'])
         return r
 
+    def c_ratios():
+        "Videos/s of the workshop-64 step at batch 256: eager fp32, bf16 autocast, compiled, compiled bf16."
+        r = {}
+        for name, opts in (('eager_fp32', {}), ('bf16', dict(bf16=True)), ('compiled', dict(compile=True)),
+                           ('compiled_bf16', dict(bf16=True, compile=True))):
+            _, one, _ = step_at(256, **opts)
+            for _ in range(3): one()  # warm-up (compilation)
+            torch.cuda.synchronize(); t = time.time()
+            for _ in range(5): one()
+            torch.cuda.synchronize(); r[name] = 5 * 256 / (time.time() - t)
+        return dict(videos_per_s=r, **{f'{k}_over_eager': v / r['eager_fp32'] for k, v in r.items() if k != 'eager_fp32'})
+
+    def c_bounded_sampling():
+        "workshop-256 sampled on the GPU: peak memory under the default budget and with every tile in one call."
+        m, r = load_pretrained('workshop-256', device=dev), {}
+        for name, budget in (('default_budget', 2 ** 30), ('all_rows', None)):
+            torch.cuda.synchronize(); torch.cuda.reset_peak_memory_stats(); t = time.time()
+            v = sample_pyramid(m, 2, labels=torch.tensor([0, 1]), seeds=[0, 1], steps=32, memory_budget=budget,
+                               progress=False, **card_sampler('workshop-256'))[-1]
+            torch.cuda.synchronize()
+            r[name] = dict(peak_gib=torch.cuda.max_memory_allocated() / 2 ** 30, s_per_video=(time.time() - t) / 2)
+            r.setdefault('videos', []).append(v.float().cpu())
+        a, b = r.pop('videos')
+        return dict(r, max_diff=float((a - b).abs().max()))
+
+    def c_two_processes():
+        "hpdm_train tiny under torchrun with 2 processes (NCCL on 2 GPUs, else gloo on the CPU) against 1 process."
+        import subprocess, sys
+        two_gpus = torch.cuda.device_count() >= 2
+        d = 'cuda' if two_gpus else 'cpu'
+        common = ['tiny', f'device={d}', 'steps=6', 'batch_size=8', 'log_every=1', 'ckpt_every=1000', 'n_videos=64']
+        cmds = {'one': [sys.executable, '-m', 'hpdm_nb.cli', 'train', *common, f'out={tmp / "p1"}', '--no-progress'],
+                'two': [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2',
+                        '-m', 'hpdm_nb.cli', 'train', *common, f'out={tmp / "p2"}', '--no-progress']}
+        for k, c in cmds.items():
+            p = subprocess.run(c, capture_output=True, text=True, timeout=300)
+            assert p.returncode == 0, f'{k}: {p.stdout[-1500:]}{p.stderr[-1500:]}'
+        la, lb = ([r['loss'] for r in read_metrics(tmp / x)] for x in ('p1', 'p2'))
+        return dict(backend='nccl' if two_gpus else 'gloo', loss_one=la, loss_two=lb,
+                    max_loss_diff=max(abs(x - y) for x, y in zip(la, lb)))
+
     for name, fn in [('sample', c_sample), ('sample_cli', c_sample_cli), ('cached', c_cached),
                      ('train_resume', c_train_resume), ('timing', c_timing), ('compile', c_compile),
                      ('draws', c_draws), ('busy', c_busy), ('checkpoint', c_checkpoint),
-                     ('paper_memory', c_paper_memory)]:
+                     ('paper_memory', c_paper_memory), ('ratios', c_ratios), ('bounded_sampling', c_bounded_sampling),
+                     ('two_processes', c_two_processes)]:
         if time.time() - t0 > a.deadline:
             res['checks'][name] = dict(ok=None, skipped='deadline'); continue
         t = time.time()
