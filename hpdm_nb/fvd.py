@@ -4,7 +4,7 @@
 
 # %% ../nbs/12b_fvd.ipynb #4cd9f8c0
 from __future__ import annotations
-import argparse, json, sys, time
+import argparse, hashlib, json, sys, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -138,23 +138,35 @@ def fvd(real, fake,  # sources (see `iter_videos`)
                 seconds=time.time() - t0, features=feats)
 
 # %% ../nbs/12b_fvd.ipynb #f4b3fe57
+def _fingerprint(model) -> str:
+    "sha256 of a model's weights: the same weights, the same fingerprint, on any device."
+    h = hashlib.sha256()
+    for name, t in sorted(model.state_dict().items()):
+        h.update(name.encode()); h.update(t.detach().cpu().reshape(-1).contiguous().view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def _differ(a: dict, b: dict) -> str:
+    return ', '.join(f'{k}: {str(a.get(k))[:40]} there, {str(b.get(k))[:40]} now' for k in sorted({*a, *b}) if a.get(k) != b.get(k))
+
+
 def sample_videos(model, n: int, steps: int = 64, seed: int = 0, chunk: int = 16, progress: bool = True,
                   keep: str | Path | None = None,  # a folder: each finished chunk is saved there and read back on a rerun
                   **kw) -> torch.Tensor:
     "`n` videos (finest level, `n,C,T,H,W` in [-1, 1]) with classes in turn and seeds `seed + i`, `chunk` at a time."
-    out = []
+    out, weights = [], _fingerprint(model) if keep else None
     for s in tqdm(range(0, n, chunk), desc='sampling', unit='chunk', disable=not progress):
         k = min(chunk, n - s)
+        labels = (torch.arange(s, s + k) % model.cfg.n_classes) if model.cfg.n_classes else None
         # what makes this chunk: a kept chunk made otherwise is refused, not silently reused
-        what = dict(target=list(model.cfg.target), seeds=[seed + s, seed + s + k], steps=steps,
-                    sampler={a: repr(b) for a, b in sorted(kw.items())})
+        what = dict(weights=weights, target=list(model.cfg.target), seeds=[seed + s, seed + s + k], steps=steps,
+                    labels=None if labels is None else labels.tolist(), sampler={a: repr(b) for a, b in sorted(kw.items())})
         f = Path(keep) / f'videos_{seed + s}_{seed + s + k}.pt' if keep else None
         if f and f.exists():
             got = torch.load(f, weights_only=True)
             if got['what'] != what:
-                raise ValueError(f"{f} holds videos made with {got['what']}, not {what}: give another `keep` folder")
+                raise ValueError(f"{f} holds videos made otherwise ({_differ(got['what'], what)}): give another `keep` folder")
             out.append(got['videos'].float()); continue
-        labels = (torch.arange(s, s + k) % model.cfg.n_classes) if model.cfg.n_classes else None
         out.append(sample_pyramid(model, k, labels=labels, steps=steps, seeds=range(seed + s, seed + s + k),
                                   progress=False, **kw)[-1].float().cpu().clamp(-1, 1))
         if f:  # float16 is within 0.001 of the sample, an eighth of one grey level
