@@ -5,8 +5,11 @@ extrapolated to an 80 GB GPU, with and without activation checkpointing of the R
 
 For each model, in a fresh process: one training step (`pyramid_loss` and its backward) on one random video, counting
 every tensor autograd keeps for the backward pass (`step_cost`, nbs/06: each storage once), with
-`checkpoint_blocks` off and on; and the process's peak resident memory. A step's memory on a GPU is then
-    state + batch x activations per video
+`checkpoint_blocks` off and on, and, in a plain step, how much of it each RIN block keeps; and the process's peak
+resident memory. Checkpointed, the backward pass recomputes one block at a time and holds that block's activations
+while it goes through it, so the peak per video is what stays kept plus the largest block's share. A step's memory
+on a GPU is then
+    state + batch x activations per video (at the peak)
 where the state is 20 bytes per parameter in fp32 (weights, gradients, LAMB's two moments, the EMA copy). The
 activations grow linearly with the batch (each video's patches are independent), so batch 1 gives the slope.
 Transient buffers (attention scores while they are computed, the allocator's rounding) come on top: the per-GPU
@@ -17,6 +20,26 @@ from pathlib import Path
 
 STATE_BYTES = 20  # fp32 weights + gradients + LAMB's m and v + EMA
 PAPER_BATCH = 768  # the paper's global batch for the UCF-101 models (its App. C)
+
+
+def block_shares(model, videos, labels) -> list:
+    "Bytes autograd keeps inside each RIN block in one plain step (each storage once, to the block that made it)."
+    import torch
+    from hpdm_nb.loss import pyramid_loss
+    where, seen = [None], {}
+    def pack(t):
+        s = t.untyped_storage()
+        seen.setdefault((s.data_ptr(), s.device), (s.nbytes(), where[0]))
+        return t
+    hooks = []
+    for b, blk in enumerate(model.blocks):
+        hooks.append(blk.register_forward_pre_hook(lambda m, a, b=b: where.__setitem__(0, b)))
+        hooks.append(blk.register_forward_hook(lambda m, a, o: where.__setitem__(0, None)))
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        loss = pyramid_loss(model, videos, labels, generator=torch.Generator().manual_seed(0)).loss
+    loss.backward(); model.zero_grad(set_to_none=True)
+    for h in hooks: h.remove()
+    return [sum(n for n, w in seen.values() if w == b) for b in range(len(model.blocks))]
 
 
 def measure(name: str) -> dict:
@@ -32,6 +55,15 @@ def measure(name: str) -> dict:
         model.checkpoint_blocks = on
         c = step_cost(model, batch=1, reps=1, warmup=False)
         r['checkpointed' if on else 'plain'] = dict(activations_gib=c['saved_mib'] / 1024, seconds=c['seconds'])
+    # checkpointed, the backward pass recomputes one block at a time and holds its activations while it goes through
+    # it: the step's peak is what stays kept plus the largest block's share
+    model.checkpoint_blocks = False
+    videos = torch.rand(1, model.cfg.channels, *model.cfg.target) * 2 - 1
+    labels = torch.zeros(1, dtype=torch.long) if model.cfg.n_classes else None
+    shares = block_shares(model, videos, labels)
+    r['block_gib'] = [b / 2 ** 30 for b in shares]
+    r['checkpointed']['peak_gib'] = r['checkpointed']['activations_gib'] + max(shares) / 2 ** 30
+    r['plain']['peak_gib'] = r['plain']['activations_gib']
     r['peak_rss_gib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
     return r
 
@@ -57,14 +89,15 @@ def main():
         state = r['params'] * STATE_BYTES / 2 ** 30
         room = 0.9 * a.gpu_gib - state
         for key in ('plain', 'checkpointed'):
-            per = r[key]['activations_gib']
+            per = r[key]['peak_gib']  # per video at the step's peak
             r[key]['batch_per_gpu'] = int(room // per)
             r[key]['gpus_for_paper_batch'] = -(-PAPER_BATCH // max(1, r[key]['batch_per_gpu']))
         r.update(state_gib=state, gpu_gib=a.gpu_gib, wall_seconds=time.time() - t0)
         results[name] = r
         p, c = r['plain'], r['checkpointed']
         print(f"{name}: {r['params'] / 1e6:.0f}M parameters, state {state:.1f} GiB; activations per video "
-              f"{p['activations_gib']:.2f} GiB ({c['activations_gib']:.2f} checkpointed); per {a.gpu_gib:.0f} GB GPU "
+              f"{p['activations_gib']:.2f} GiB ({c['activations_gib']:.2f} kept checkpointed, {c['peak_gib']:.2f} at "
+              f"the recompute peak); per {a.gpu_gib:.0f} GB GPU "
               f"batch {p['batch_per_gpu']} ({c['batch_per_gpu']}), GPUs for batch {PAPER_BATCH}: "
               f"{p['gpus_for_paper_batch']} ({c['gpus_for_paper_batch']}); step {p['seconds']:.0f} s "
               f"({c['seconds']:.0f} s) on this CPU; peak RSS {r['peak_rss_gib']:.1f} GiB", flush=True)
