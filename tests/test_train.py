@@ -36,9 +36,10 @@ def single(tmp_path_factory):
 
 
 def test_ddp_two_processes_match_one(single, tmp_path):
-    "Two DDP processes with half the batch each end at the parameters of one process with the whole batch."
+    """Two DDP processes with half the batch each end at the parameters of one process with the whole batch (and
+    recomputing the blocks in backward, `checkpoint_blocks`, changes nothing)."""
     out = tmp_path / 'ddp'
-    run([*TORCHRUN, '-m', 'hpdm_nb.cli', 'train', *COMMON, f'out={out}'])
+    run([*TORCHRUN, '-m', 'hpdm_nb.cli', 'train', *COMMON, f'out={out}', 'checkpoint_blocks=true'])
     a, b = ckpt(out), ckpt(single)
     assert a['world_size'] == 2 and b['world_size'] == 1 and a['step'] == b['step'] == 4
     assert max_rel_diff(a['model'], b['model']) < 1e-4
@@ -49,9 +50,10 @@ def test_ddp_two_processes_match_one(single, tmp_path):
 
 
 def test_fsdp_checkpoint_loads_in_one_process(single, tmp_path):
-    "An FSDP run of two processes saves a full checkpoint that one process loads and samples from; it matches one process."
+    """An FSDP run of two processes saves a full checkpoint that one process loads and samples from; it matches one
+    process (with the sharded blocks recomputed in backward, `checkpoint_blocks`)."""
     out = tmp_path / 'fsdp'
-    run([*TORCHRUN, '-m', 'hpdm_nb.cli', 'train', *COMMON, f'out={out}', 'parallel=fsdp'])
+    run([*TORCHRUN, '-m', 'hpdm_nb.cli', 'train', *COMMON, f'out={out}', 'parallel=fsdp', 'checkpoint_blocks=true'])
     a, b = ckpt(out), ckpt(single)
     assert max_rel_diff(a['model'], b['model']) < 1e-4  # LAMB's norms are of whole tensors, not shards
     assert max_rel_diff(a['ema'], b['ema']) < 1e-4  # the EMA of each shard is the EMA of the whole
