@@ -5,7 +5,7 @@ extrapolated to an 80 GB GPU, with and without activation checkpointing of the R
 
 For each model, in a fresh process: one training step (`pyramid_loss` and its backward) on one random video, counting
 every tensor autograd keeps for the backward pass (`step_cost`, nbs/06: each storage once), with
-`checkpoint_blocks` off and on, and, in a plain step, how much of it each RIN block keeps; and the process's peak
+`checkpoint_blocks` off and on, and, in the plain step, how much of it each RIN block keeps (`step_cost`'s `block_mib`); and the process's peak
 resident memory. Checkpointed, the backward pass recomputes one block at a time and holds that block's activations
 while it goes through it, so the peak per video is what stays kept plus the largest block's share. A step's memory
 on a GPU is then
@@ -22,26 +22,6 @@ STATE_BYTES = 20  # fp32 weights + gradients + LAMB's m and v + EMA
 PAPER_BATCH = 768  # the paper's global batch for the UCF-101 models (its App. C)
 
 
-def block_shares(model, videos, labels) -> list:
-    "Bytes autograd keeps inside each RIN block in one plain step (each storage once, to the block that made it)."
-    import torch
-    from hpdm_nb.loss import pyramid_loss
-    where, seen = [None], {}
-    def pack(t):
-        s = t.untyped_storage()
-        seen.setdefault((s.data_ptr(), s.device), (s.nbytes(), where[0]))
-        return t
-    hooks = []
-    for b, blk in enumerate(model.blocks):
-        hooks.append(blk.register_forward_pre_hook(lambda m, a, b=b: where.__setitem__(0, b)))
-        hooks.append(blk.register_forward_hook(lambda m, a, o: where.__setitem__(0, None)))
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        loss = pyramid_loss(model, videos, labels, generator=torch.Generator().manual_seed(0)).loss
-    loss.backward(); model.zero_grad(set_to_none=True)
-    for h in hooks: h.remove()
-    return [sum(n for n, w in seen.values() if w == b) for b in range(len(model.blocks))]
-
-
 def measure(name: str) -> dict:
     "One model, batch 1: parameters, activations per video with and without checkpointing, seconds, peak RSS."
     import torch
@@ -55,14 +35,10 @@ def measure(name: str) -> dict:
         model.checkpoint_blocks = on
         c = step_cost(model, batch=1, reps=1, warmup=False)
         r['checkpointed' if on else 'plain'] = dict(activations_gib=c['saved_mib'] / 1024, seconds=c['seconds'])
+        if not on: r['block_gib'] = [m / 1024 for m in c['block_mib']]  # what each block keeps in a plain step
     # checkpointed, the backward pass recomputes one block at a time and holds its activations while it goes through
     # it: the step's peak is what stays kept plus the largest block's share
-    model.checkpoint_blocks = False
-    videos = torch.rand(1, model.cfg.channels, *model.cfg.target) * 2 - 1
-    labels = torch.zeros(1, dtype=torch.long) if model.cfg.n_classes else None
-    shares = block_shares(model, videos, labels)
-    r['block_gib'] = [b / 2 ** 30 for b in shares]
-    r['checkpointed']['peak_gib'] = r['checkpointed']['activations_gib'] + max(shares) / 2 ** 30
+    r['checkpointed']['peak_gib'] = r['checkpointed']['activations_gib'] + max(r['block_gib'])
     r['plain']['peak_gib'] = r['plain']['activations_gib']
     r['peak_rss_gib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
     return r

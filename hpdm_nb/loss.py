@@ -102,27 +102,34 @@ def pyramid_loss(model: HPDM,  # the model
 def step_cost(model: HPDM, batch: int = 1, reps: int = 2,
               warmup: bool = True,  # one untimed step first (allocator and thread pools settle)
              ) -> dict:
-    "Seconds per training step (loss and backward; the median of `reps`) and MiB saved for backward."
+    "Seconds per training step (loss and backward; the median of `reps`), MiB saved for backward, and each RIN block's share."
     cfg, dev = model.cfg, next(model.parameters()).device
     videos = torch.rand(batch, cfg.channels, *cfg.target, device=dev) * 2 - 1
     labels = torch.arange(batch, device=dev) % cfg.n_classes if cfg.n_classes else None
-    seen = {}
+    seen, where = {}, [None]  # each storage once, with the block that saved it (None: outside the blocks)
     def pack(t):
         s = t.untyped_storage()
-        seen[(s.data_ptr(), s.device)] = s.nbytes()
+        seen.setdefault((s.data_ptr(), s.device), (s.nbytes(), where[0]))
         return t
+    hooks = [h for b, blk in enumerate(model.blocks)
+             for h in (blk.register_forward_pre_hook(lambda m, a, b=b: where.__setitem__(0, b)),
+                       blk.register_forward_hook(lambda m, a, o: where.__setitem__(0, None)))]
     times = []
-    for r in range(reps + warmup):
-        seen.clear()
-        t0 = time.perf_counter()
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            loss = pyramid_loss(model, videos, labels, generator=torch.Generator().manual_seed(r)).loss
-        loss.backward()
-        if dev.type == 'cuda': torch.cuda.synchronize(dev)
-        times.append(time.perf_counter() - t0)
-        model.zero_grad(set_to_none=True)
+    try:
+        for r in range(reps + warmup):
+            seen.clear()
+            t0 = time.perf_counter()
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                loss = pyramid_loss(model, videos, labels, generator=torch.Generator().manual_seed(r)).loss
+            loss.backward()
+            if dev.type == 'cuda': torch.cuda.synchronize(dev)
+            times.append(time.perf_counter() - t0)
+            model.zero_grad(set_to_none=True)
+    finally:
+        for h in hooks: h.remove()
     timed = sorted(times[int(warmup):])
-    return dict(seconds=timed[len(timed) // 2], saved_mib=sum(seen.values()) / 2 ** 20)
+    blocks = [sum(n for n, w in seen.values() if w == b) / 2 ** 20 for b in range(len(model.blocks))]
+    return dict(seconds=timed[len(timed) // 2], saved_mib=sum(n for n, _ in seen.values()) / 2 ** 20, block_mib=blocks)
 
 # %% ../nbs/06_loss.ipynb #1ec92939
 def finished_context(sigmas: list,  # drawn noise levels, `B` per level
