@@ -33,7 +33,7 @@ setuptools.setup(
     url=cfg['git_url'],
     packages=setuptools.find_packages(include=['hpdm_nb', 'hpdm_nb.*']),
     include_package_data=True,
-    package_data={'hpdm_nb': ['weights/*/*', 'assets/*']},  # pretrained models (nbs/07b), Kinetics labels (nbs/12)
+    package_data={'hpdm_nb': ['weights/*/*', 'assets/*']},  # pretrained models (nbs/09c), Kinetics labels (nbs/12)
     install_requires=requirements,
     extras_require={'dev': dev_requirements, 'text': text_requirements,
                     'all': dev_requirements + text_requirements},

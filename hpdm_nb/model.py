@@ -66,7 +66,7 @@ class HPDM(nn.Module):
         self.fusions = nn.ModuleList([ContextFusion(cfg.dim, cfg.fusion_coords, cfg.fusion_init) if deep and n > 1
                                       else nn.Identity() for n in cfg.levels_per_block])
         self.unet = Level0UNet(C, cfg.level0_unet, adaln, cond=cfg.level0_unet_cond) if cfg.level0_unet else None  # level 0 only (nbs/13)
-        # finer levels' tokens also read the previous level's pixels in their patch; zero at first: a no-op (below)
+        # finer levels' tokens also read the previous level's pixels in their patch; zero at first: a no-op (nbs/13b)
         self.context_pixels = nn.Linear(C * math.prod(cfg.tokenizer), cfg.dim) if cfg.context_pixels else None
         if self.context_pixels is not None: nn.init.zeros_(self.context_pixels.weight); nn.init.zeros_(self.context_pixels.bias)
         self.checkpoint_blocks = False  # recompute each block's activations in backward instead of keeping them (nbs/06)

@@ -17,13 +17,13 @@ from .shapes import SHAPE_KINDS, held_out_shapes
 from .config import HPDMConfig
 from .model import HPDM
 from .text import SHAPE_PROMPTS, TextEncoder
-from .sampling import sample_pyramid
+from .sampling import sample_pyramid, level_sheet
 from .seams import variant_borders, seam_stats, seam_summary
 from .dead_pixels import dead_rate
 
 # %% auto #0
-__all__ = ['gather_samples', 'level_sheet', 'save_samples', 'model_text_encoder', 'preview_sampler', 'dataset_class_names',
-           'sigma_arg', 'guidance_arg', 'sampler_args', 'sampler_settings', 'sample_measures']
+__all__ = ['gather_samples', 'save_samples', 'model_text_encoder', 'preview_sampler', 'dataset_class_names', 'sigma_arg',
+           'guidance_arg', 'sampler_args', 'sampler_settings', 'sample_measures']
 
 # %% ../nbs/11b_outputs.ipynb #bb4f12ea
 def gather_samples(levels: list | None,  # this process's samples at every level (None if it drew none)
@@ -34,16 +34,6 @@ def gather_samples(levels: list | None,  # this process's samples at every level
     if rank: return None
     return [torch.stack([parts[i % world][l][i // world] for i in range(n)]) for l in range(len(parts[0]))]
 
-
-def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None = None, names=None):
-    "A frame sheet with every pyramid level of the first `n` samples, upsampled to the finest level's size."
-    size = levels[-1].shape[2:]
-    rows = {}
-    for i in range(min(n, len(levels[0]))):
-        for l, v in enumerate(levels):
-            up = F.interpolate(v[i:i + 1].float(), size=size, mode='nearest')[0]
-            rows[f'{names[i] if names else f"sample {i}"}\nlevel {l} {"x".join(map(str, v.shape[2:]))}'] = up.clamp(-1, 1)
-    return frame_sheet(rows, n_frames=n_frames, title=title)
 
 
 def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, guidance: float | list = 1.0, seed: int = 0,

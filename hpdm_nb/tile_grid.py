@@ -10,10 +10,11 @@ from typing import Sequence
 import torch
 
 from .patches import Pyramid
+from .config import HPDMConfig
 
 # %% auto #0
 __all__ = ['OVERLAPS', 'BLENDS', 'axis_starts', 'resolve_stride', 'tile_starts', 'shifted_starts', 'tile_count', 'context_starts',
-           'crop', 'blend_window', 'tile_weights']
+           'crop', 'blend_window', 'tile_weights', 'row_bytes']
 
 # %% ../nbs/08_tile_grid.ipynb #5bf6a0f2
 def axis_starts(R: int, r: int, stride: int) -> list[int]:
@@ -114,3 +115,23 @@ def tile_weights(patch: Sequence[int], kind: str = 'uniform') -> torch.Tensor:
     "The 3-D weight window of a tile, `T,H,W`: the product of one window per axis."
     wt, wh, ww = (blend_window(n, kind) for n in patch)
     return wt[:, None, None] * wh[None, :, None] * ww[None, None, :]
+
+# %% ../nbs/08_tile_grid.ipynb #e057010c
+def row_bytes(cfg: HPDMConfig, level: int,  # the level the tiled denoiser computes
+              cache: str = 'full',  # its `cache` mode (how many levels a call computes, what it reads or keeps)
+              bytes_per_value: int = 4,  # 4 for float32, 2 for half precision
+             ) -> int:
+    "A conservative estimate of the activation bytes one row (one tile of one video) takes in a tiled denoiser's model call."
+    P, N, M = math.prod(cfg.patch), cfg.n_tokens, cfg.n_latents + 8  # latents plus conditioning tokens (generous)
+    heads = max(min(cfg.dim, cfg.dim_latent), cfg.dim_latent) // cfg.dim_head
+    width = cfg.dim * (2 * cfg.mlp_mult + 8)  # a token: residual, norm, q/k/v, attention output, fusion inputs, MLP hidden
+    one_level = (P * (6 * cfg.channels + 3 * cfg.pixel_conv)  # the tile, its scaled input, output and crops; pixel convs
+                 + N * (width + 6 * cfg.n_freqs + 6)  # interface tokens and their Fourier positions
+                 + 2 * heads * N * M  # read and write attention scores, if materialised
+                 + M * cfg.dim_latent * (2 * cfg.mlp_mult + 8) + heads * M * M)  # latents and their self-attention
+    fused = cfg.n_blocks * N * cfg.dim  # per block one token-sized context term (cached or read), or one kept activation
+    if level == 0: values = one_level
+    elif cache == 'none': values = (level + 1) * one_level + level * fused  # coarse levels recomputed with the tile
+    else:  # the larger of the one-off context pass (keeping the coarse activations) and a step (reading the cache)
+        values = max(level * one_level + (level + 1) * fused, one_level + level * fused)
+    return int(2 * values * bytes_per_value)  # x2: allocator slack and short-lived temporaries

@@ -4,7 +4,6 @@
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #e6765cc3
 from __future__ import annotations
-import math
 from typing import Sequence
 
 import torch
@@ -12,18 +11,17 @@ from fastcore.basics import patch
 
 from .patches import level_coords
 from .conditioning import NULL_LABEL
-from .config import HPDMConfig
 from .diffusion import SIGMA_MIN
 from .model import HPDM, LevelContext
-from .tile_grid import resolve_stride, tile_starts, context_starts, crop, tile_weights
+from .tile_grid import resolve_stride, tile_starts, context_starts, crop, tile_weights, row_bytes
 from .samplers import guide
 
 # %% auto #0
-__all__ = ['CACHES', 'MEMORY_BUDGET', 'TiledDenoiser', 'row_bytes']
+__all__ = ['CACHES', 'MEMORY_BUDGET', 'TiledDenoiser']
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #d4f2d221
 CACHES = ('full', 'blocks', 'none')
-MEMORY_BUDGET = 2 ** 30  # bytes of activations one model call may use, by default (1 GiB; `row_bytes` below)
+MEMORY_BUDGET = 2 ** 30  # bytes of activations one model call may use, by default (1 GiB; `row_bytes`, nbs/08)
 
 
 class TiledDenoiser:
@@ -95,26 +93,6 @@ class TiledDenoiser:
                             for u in range(units.start, units.stop) for a, b, c in (starts[u % n],)])
 
     def tiles(self, x: torch.Tensor) -> torch.Tensor: return crop(x, self.starts, self.pyr.patch)
-
-# %% ../nbs/08b_tiled_denoiser.ipynb #a7c1e0m2
-def row_bytes(cfg: HPDMConfig, level: int,  # the level the tiled denoiser computes
-              cache: str = 'full',  # its `cache` mode (how many levels a call computes, what it reads or keeps)
-              bytes_per_value: int = 4,  # 4 for float32, 2 for half precision
-             ) -> int:
-    "A conservative estimate of the activation bytes one row (one tile of one video) takes in a tiled denoiser's model call."
-    P, N, M = math.prod(cfg.patch), cfg.n_tokens, cfg.n_latents + 8  # latents plus conditioning tokens (generous)
-    heads = max(min(cfg.dim, cfg.dim_latent), cfg.dim_latent) // cfg.dim_head
-    width = cfg.dim * (2 * cfg.mlp_mult + 8)  # a token: residual, norm, q/k/v, attention output, fusion inputs, MLP hidden
-    one_level = (P * (6 * cfg.channels + 3 * cfg.pixel_conv)  # the tile, its scaled input, output and crops; pixel convs
-                 + N * (width + 6 * cfg.n_freqs + 6)  # interface tokens and their Fourier positions
-                 + 2 * heads * N * M  # read and write attention scores, if materialised
-                 + M * cfg.dim_latent * (2 * cfg.mlp_mult + 8) + heads * M * M)  # latents and their self-attention
-    fused = cfg.n_blocks * N * cfg.dim  # per block one token-sized context term (cached or read), or one kept activation
-    if level == 0: values = one_level
-    elif cache == 'none': values = (level + 1) * one_level + level * fused  # coarse levels recomputed with the tile
-    else:  # the larger of the one-off context pass (keeping the coarse activations) and a step (reading the cache)
-        values = max(level * one_level + (level + 1) * fused, one_level + level * fused)
-    return int(2 * values * bytes_per_value)  # x2: allocator slack and short-lived temporaries
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #bf69277c
 @patch

@@ -89,7 +89,7 @@ def _finite_or_none(x) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
 
-
+# %% ../nbs/07b_trainer.ipynb #94c9a177
 def train(mcfg: HPDMConfig, tcfg: TrainConfig,
           progress: bool = True,  # show a progress bar (rank 0)
           sample_fn=None,  # called as sample_fn(ema_model, step, out) in every process at sample_every and at the end

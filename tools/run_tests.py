@@ -5,7 +5,8 @@ What counts as one test:
   settings.ini (`tst_flags`), two at a time; it must also store its outputs (tools/store_outputs.py): at least one
   picture, and the same pictures cell by cell as the run shows, so that what a reader sees is current;
 - each pytest test under tests/;
-- three checks of the source tree: the library's modules import only downward, without cycles (tools/house.py);
+- four checks of the source tree: the library's modules import only downward, without cycles (tools/house.py);
+  each lesson imports only what it or a lesson before it in the index's reading order made (tools/lesson_order.py);
   the library is what `nbdev_export` makes of the notebooks, and the notebooks are what `nbdev_clean` makes of them
   (both checked on a copy, so the working tree is never modified); and the stored outputs keep to their size budget.
 
@@ -155,6 +156,11 @@ def main():
           flush=True)
     if house.returncode: print(house.stderr, file=sys.stderr)
     passed, failed = passed + (house.returncode == 0), failed + (house.returncode != 0)
+    order = subprocess.run([sys.executable, str(ROOT / 'tools' / 'lesson_order.py')], capture_output=True, text=True)
+    print(f'  {"PASS" if order.returncode == 0 else "FAIL"}  each lesson imports only what it or an earlier lesson made '
+          '(tools/lesson_order.py)', flush=True)
+    if order.returncode: print(order.stderr, file=sys.stderr)
+    passed, failed = passed + (order.returncode == 0), failed + (order.returncode != 0)
     for name, ok, msg in check_sync_and_clean() + [check_budget()]:
         print(f'  {"PASS" if ok else "FAIL"}  {name}', flush=True)
         if msg: print(msg, file=sys.stderr)
