@@ -16,8 +16,7 @@ import json, resource, sys, torch
 from hpdm_nb.config import get_config
 from hpdm_nb.model import HPDM
 from hpdm_nb.tiled_denoiser import TiledDenoiser
-from hpdm_nb.tile_grid import row_bytes
-from hpdm_nb.tile_grid import resolve_stride
+from hpdm_nb.tile_grid import row_bytes, resolve_stride
 level, mode = int(sys.argv[1]), sys.argv[2]
 cfg = get_config('tiny', target=(32, 64, 64), patch=(4, 8, 8), n_levels=4, levels_per_block='adaptive')
 torch.manual_seed(0)

@@ -84,7 +84,7 @@ class HPDMConfig:
     clean_context: float = 0.0  # share of training samples whose coarser levels are shown finished, as at inference (nbs/06)
     level_weights: tuple | None = None  # loss weight per level (None: all 1)
 
-    def __post_init__(self): self._validate()  # every field checked when a config is made (next cell)
+    def __post_init__(self): self._validate()  # every field checked when a config is made (`_validate`, below)
 
 # %% ../nbs/04b_config.ipynb #a87e00da
 @patch

@@ -18,7 +18,6 @@ from .video_files import VIDEO_EXTS, probe_video, read_video_frames, clip_indice
 from .video import from_uint8, check_video
 from .i3d import I3D, load_i3d, i3d_features
 from .sampling import sample_pyramid
-from .weights import load_model
 from .checkpoints import atomic_save
 from .distributed import pick_device
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 import matplotlib.pyplot as plt
 
 from .video import write_video, frame_sheet
