@@ -137,7 +137,7 @@ def sample_main(argv=None) -> int:
           ', '.join(f"{ax} {v['tile_seam']:.2f}" for ax, v in s.items() if v['tile_seam'] is not None) +
           '; token grid (token borders / inside tokens) ' +
           ', '.join(f"{ax} {v['token_grid']:.2f}" for ax, v in s.items() if v['token_grid'] is not None) +
-          f"; dead blocks {summary['dead_blocks']:.2%}" + (f" (data: {summary['data']['dead_blocks']:.2%}; nbs/10)" if 'data' in summary else ' (nbs/10)'))
+          f"; dead blocks {summary['dead_blocks']:.2%}" + (f" (data: {summary['data']['dead_blocks']:.2%}; nbs/10b)" if 'data' in summary else ' (nbs/10b)'))
     if 'data' in summary:
         print('  the same for held-out data videos: ' + ', '.join(
             f"{ax} seams {v['tile_seam']:.2f}, grid {v['token_grid']:.2f}" for ax, v in summary['data']['seams'].items()

@@ -216,7 +216,7 @@ CONFIGS = {
     # the pretrained model (`hpdm_nb.pretrained`): the workshop backbone with a third level, up to 16x64x64, its
     # coarsest level's positions louder and its noise drawn higher (measured in nbs/06 and the benchmarks README),
     # pixel convolutions across token borders (nbs/03b), which remove the token grid of level 0, and two pixel blocks
-    # a side on them (fine-tuned in after the convolutions alone), with which the finer levels keep more whole objects
+    # a side on them (grown onto a model trained with the convolutions alone), with which the finer levels keep more whole objects
     'workshop-64': HPDMConfig('workshop-64', target=(16, 64, 64), patch=(8, 16, 16), pos_gain=(5.0, 1.0, 1.0),
                               p_mean=(0.5, -1.2, -1.2), p_std=(1.5, 1.2, 1.2), pixel_conv=16, pixel_blocks=2, **_WORKSHOP),
     # high resolution: workshop-64 with two finer levels on top, up to 16x256x256; its first three levels see what

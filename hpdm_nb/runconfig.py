@@ -18,7 +18,7 @@ __all__ = ['WORKSHOP_SHA256', 'TRAIN_PRESETS', 'RECIPES', 'TrainConfig', 'resolv
 class TrainConfig:
     "How to train: data, batch, optimiser, schedule, EMA, precision, parallelism, logging and checkpoints."
     out: str = 'runs/train'  # run folder: config, metrics, checkpoints, samples
-    data: str = 'shapes'  # 'shapes' (MovingShapes), a folder of class sub-folders (UCF-101 layout) or of shards (nbs/07a)
+    data: str = 'shapes'  # 'shapes' (MovingShapes), a folder of class sub-folders (UCF-101 layout) or of shards (nbs/07)
     n_videos: int = 2048  # size of the built-in dataset
     data_memory_gib: float = 4.0  # the built-in dataset is stored in memory up to this size, else rendered as it is read
     data_seed: int = 0
@@ -51,7 +51,7 @@ class TrainConfig:
     image_ratio: float = 0.0  # joint image-video training: this share of a batch are still videos (one frame repeated)
     init_from: str = ''  # start from trained weights: a run folder, checkpoint, export folder or pretrained:NAME
     init_sha256: str = ''  # the sha256 init_from's weights file must have, so a recipe starts where its card did ('': any)
-    train_only: str = ''  # train only these parts (comma-separated parameter-name prefixes, e.g. 'unet'); '': all (nbs/06d)
+    train_only: str = ''  # train only these parts (comma-separated parameter-name prefixes, e.g. 'unet'); '': all (nbs/06c)
     workers: int = -1  # data-loading processes per training process (-1: auto, 0 for in-memory data; nbs/07a)
 
     def __post_init__(self):
@@ -86,7 +86,7 @@ WORKSHOP_SHA256 = '60048ad6d56ccc8438f69064a246811454d0acf459c2fd54fb651320706b8
 TRAIN_PRESETS = {
     'tiny': ('tiny', dict(out='runs/tiny', n_videos=64, batch_size=8, steps=20, warmup=5, lr=2e-3, log_every=5,
                           ckpt_every=10, ema_half_life=5, sample_steps=4, n_samples=2)),
-    # the workshop run: AdamW, because at batch 32 it learns several times faster than LAMB in our runs (LAMB was
+    # the workshop run: AdamW, because at batch 32 it learns several times faster than LAMB (LAMB is
     # made for batches in the thousands); 1000 steps take about 10 minutes on a 2-core CPU
     'workshop': ('workshop', _WORKSHOP_RUN),
     'workshop-text': ('workshop-text', {**_WORKSHOP_RUN, 'out': 'runs/workshop-text'}),  # captions (nbs/11)
@@ -158,7 +158,7 @@ def _parse(value: str, default, name: str):
         return v
     except (ValueError, SyntaxError):
         kind = type(default).__name__ if default is not None else 'value'
-        raise ConfigError(f'{name}={value!r}: expected a {kind} (like {default!r})') from None
+        raise ConfigError(f'{name}={value!r}: expected {"an" if kind[0] in "aeiou" else "a"} {kind} (like {default!r})') from None
 
 
 def resolve_config(preset: str = 'workshop',  # a name in TRAIN_PRESETS, a model name in CONFIGS, or a JSON file

@@ -52,6 +52,8 @@ def run_notebook(path, skip_flags=(), force_flags=(), mpl_format: str = 'png'):
     path = Path(path).resolve()
     flags = set(skip_flags) - set(force_flags)
     nb = read_nb(path)
+    for c in nb.cells:  # execnb leaves a cell's old outputs in place when the cell now shows nothing: start clean
+        if runs(c, flags): c.outputs = []
     shell = CaptureShell(path, mpl_format=mpl_format)
     try:
         with working_directory(path.parent):

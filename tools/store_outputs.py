@@ -25,7 +25,10 @@ from nbrun import run_notebook, pictures, NotebookError  # noqa: E402
 
 BUDGET_ONE, BUDGET_ALL = 2_000_000, 30_000_000
 FULL_SIZE = {'06_loss.ipynb',  # a training step's time and memory at 64², 128² and 256², HPDM against full resolution
+             '09_caching.ipynb',  # cached equals uncached at 147 overlapping tiles, and the step and build times there
+             '10_seams.ipynb',  # the overlap study: every variant on the samples the prose describes
              '10a_propagation.ipynb',  # survival through the levels from 8 samples, and through five levels at 256²
+             '10b_dead_pixels.ipynb',  # dead blocks per level from 8 samples
              '13b_additions.ipynb'}  # the sampler's switches measured on 16 samples
 
 
