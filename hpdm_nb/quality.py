@@ -234,7 +234,7 @@ def shapes_data(n_videos: int, size, seed: int = 0, n_held: int = 64, progress: 
     return dict(train=train, train_labels=shapes.labels, held=held['video'],
                 held_labels=held['label'], held_captions=held['caption'])
 
-
+# %% ../nbs/09b_quality.ipynb #044f60cf
 def data_judge(data: dict,  # `shapes_data`
                n: int = 512,  # fit on its first `n` training videos
                pyramid: Pyramid | None = None, level: int | None = None,  # judge at this level's resolution (default: full)
@@ -243,7 +243,7 @@ def data_judge(data: dict,  # `shapes_data`
     prep = (lambda v: level_video(v, pyramid, level)) if level is not None else None
     return KindJudge().fit(data['train'][:n], data['train_labels'][:n], prep)
 
-
+# %% ../nbs/09b_quality.ipynb #9f708da8
 def evaluate_model(model: HPDM, data: dict,  # `shapes_data` of the model's training set
                    n: int = 64, seed: int = 0, n_judge: int = 512, progress: bool = False, **sample_kw) -> dict:
     "Sample `n` videos with fixed seeds and measure every level against held-out data (`quality_report`)."
