@@ -6,7 +6,7 @@ overlap toggle, an arrow key on a slider) and checks that the pictures change. S
 Nothing is downloaded: Chromium and chromedriver are Debian's (tools/test.sh installs them as root), driven by
 selenium with the driver's path given, and JupyterLab is told not to look for news or updates.
 """
-import json, os, shutil, socket, subprocess, sys, time, urllib.request
+import configparser, json, os, shutil, socket, subprocess, sys, time, urllib.request
 from pathlib import Path
 
 import pytest
@@ -42,8 +42,11 @@ def _wait(fn, timeout: float, what: str, every: float = 0.5):
 def lab(tmp_path):
     "A JupyterLab server on 127.0.0.1 serving a copy of nbs/10c_widgets.ipynb with a python3 kernel."
     nb = json.loads((ROOT / 'nbs' / '10c_widgets.ipynb').read_text())
-    skip = ('#| slow', '#| cuda', '#| multigpu')  # the cells the test command skips (a slow one builds a 256 explorer)
-    nb['cells'] = [c for c in nb['cells'] if not ''.join(c['source']).lstrip().startswith(skip)]
+    sys.path.insert(0, str(ROOT / 'tools'))
+    from nbrun import cell_flags
+    ini = configparser.ConfigParser(); ini.read(ROOT / 'settings.ini')
+    skip = set(ini['DEFAULT']['tst_flags'].split())  # the cells the test command skips (a slow one builds a 256 explorer)
+    nb['cells'] = [c for c in nb['cells'] if not cell_flags(''.join(c['source'])) & skip]
     nb['metadata']['kernelspec'] = dict(name='python3', display_name='Python 3', language='python')
     (tmp_path / 'widgets.ipynb').write_text(json.dumps(nb))
     env = {**os.environ, 'IN_TEST': '1', 'OMP_NUM_THREADS': '1', 'JUPYTER_CONFIG_DIR': str(tmp_path / 'config'),

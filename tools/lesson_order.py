@@ -13,6 +13,9 @@ Usage: python tools/lesson_order.py
 import json, re, sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from nbrun import cell_flags  # noqa: E402
+
 NBS = Path(__file__).resolve().parent.parent / 'nbs'
 # `from hpdm_nb.m import a, b`, `from hpdm_nb import m, n`, `import hpdm_nb.m`, each at a line's start or after `;`
 FROM_MOD = re.compile(r'(?:^|;)\s*from\s+hpdm_nb\.(\w+)\s+import\s+\(?([\w\s,]+)', re.M)
@@ -23,6 +26,11 @@ IMPORT_MOD = re.compile(r'(?:^|;)\s*import\s+hpdm_nb\.(\w+)', re.M)
 def _source(cell) -> str:
     s = cell['source']
     return s if isinstance(s, str) else ''.join(s)
+
+
+def _exported(source: str) -> bool:
+    "Whether a cell goes to the library (`#| export`, `#| exporti`, `#| exports`)."
+    return any(f.startswith('export') for f in cell_flags(source))
 
 
 def reading_order() -> list[str]:
@@ -55,14 +63,14 @@ def problems() -> list[str]:
         later = {}  # names this lesson's exported cells import from a later lesson's module -> that lesson
         for c in cells:
             s = _source(c)
-            if c['cell_type'] != 'code' or not re.search(r'^#\|\s*export', s, re.M): continue
+            if c['cell_type'] != 'code' or not _exported(s): continue
             for m in FROM_MOD.finditer(s):
                 src = made_by.get(m.group(1))
                 if src in pos and pos[src] > pos[stem]:
                     for n in names(m.group(2)): later[n] = src
         for k, c in enumerate(cells):
             s = _source(c)
-            if c['cell_type'] != 'code' or re.search(r'^#\|\s*export', s, re.M): continue
+            if c['cell_type'] != 'code' or _exported(s): continue
             mods = [m.group(1) for m in FROM_MOD.finditer(s)] + [m.group(1) for m in IMPORT_MOD.finditer(s)]
             mods += [n for m in FROM_PKG.finditer(s) for n in names(m.group(1))]
             for mod in mods:

@@ -151,16 +151,12 @@ def main():
             print(f'  {"PASS" if ok else "FAIL"}  {nb.name:<40} {secs:6.1f} s', flush=True)
             if not ok: print(output[-6000:], file=sys.stderr, flush=True)
             passed, failed = passed + ok, failed + (not ok)
-    house = subprocess.run([sys.executable, str(ROOT / 'tools' / 'house.py')], capture_output=True, text=True)
-    print(f'  {"PASS" if house.returncode == 0 else "FAIL"}  the library imports only downward, without cycles (tools/house.py)',
-          flush=True)
-    if house.returncode: print(house.stderr, file=sys.stderr)
-    passed, failed = passed + (house.returncode == 0), failed + (house.returncode != 0)
-    order = subprocess.run([sys.executable, str(ROOT / 'tools' / 'lesson_order.py')], capture_output=True, text=True)
-    print(f'  {"PASS" if order.returncode == 0 else "FAIL"}  each lesson imports only what it or an earlier lesson made '
-          '(tools/lesson_order.py)', flush=True)
-    if order.returncode: print(order.stderr, file=sys.stderr)
-    passed, failed = passed + (order.returncode == 0), failed + (order.returncode != 0)
+    for script, what in (('house.py', 'the library imports only downward, without cycles'),
+                         ('lesson_order.py', 'each lesson imports only what it or an earlier lesson made')):
+        r = subprocess.run([sys.executable, str(ROOT / 'tools' / script)], capture_output=True, text=True)
+        print(f'  {"PASS" if r.returncode == 0 else "FAIL"}  {what} (tools/{script})', flush=True)
+        if r.returncode: print(r.stderr, file=sys.stderr)
+        passed, failed = passed + (r.returncode == 0), failed + (r.returncode != 0)
     for name, ok, msg in check_sync_and_clean() + [check_budget()]:
         print(f'  {"PASS" if ok else "FAIL"}  {name}', flush=True)
         if msg: print(msg, file=sys.stderr)
