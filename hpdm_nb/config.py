@@ -130,6 +130,16 @@ def _validate(self: HPDMConfig):
         if getattr(self, k) % self.dim_head:
             raise ConfigError(f'{self.name}: {k}={getattr(self, k)} is not a multiple of dim_head={self.dim_head}')
     if self.fusion not in FUSIONS: raise ConfigError(f'{self.name}: fusion must be one of {FUSIONS}, got {self.fusion!r}')
+    if self.level0_unet and self.level0_unet_mode == 'replace' and (self.fusion != 'deep' or self.context_detach):
+        # the transformer's level 0 then learns from nothing: its output is the U-Net's, and no finer level reads it
+        why = 'context_detach=True' if self.context_detach else f'fusion={self.fusion!r}'
+        alone = [b for b, k in enumerate(lpb) if k == 1]  # blocks that see level 0 only
+        unfed = (f'block{"s" * (len(alone) > 1)} {", ".join(map(str, alone))} (which see only level 0) and ' if alone
+                 else '') + "level 0's position gain"
+        raise ConfigError(f"{self.name}: level0_unet_mode='replace' discards the transformer's level-0 output, so level 0's "
+                          f"tokens learn only through deep fusion into the finer levels; with {why} no finer level reads "
+                          f"them, and {unfed} would never get a gradient. Use fusion='deep' with context_detach=False, or "
+                          "level0_unet_mode='add'")
     if self.patch_positions not in PATCH_POSITIONS:
         raise ConfigError(f'{self.name}: patch_positions must be one of {PATCH_POSITIONS}, got {self.patch_positions!r}')
     if self.interface_cond not in INTERFACE_CONDS:
