@@ -166,10 +166,7 @@ def resolve_config(preset: str = 'workshop',  # a name in TRAIN_PRESETS, a model
                   ) -> tuple[HPDMConfig, TrainConfig]:
     "The model and training configurations of a run: preset, then overrides, each key and type checked."
     if str(preset).endswith('.json'):
-        path = Path(preset)
-        if not path.is_file(): raise ConfigError(f'configuration file {path} does not exist')
-        d = json.loads(path.read_text())
-        mdict, tdict = d.get('model', {}), d.get('train', {})
+        mdict, tdict = _read_sections(Path(preset))
     elif preset in TRAIN_PRESETS:
         name, tdict, *model_overrides = TRAIN_PRESETS[preset]  # (model, training settings[, model settings])
         mdict = {**CONFIGS[name].to_dict(), **(model_overrides[0] if model_overrides else {})}
@@ -195,6 +192,30 @@ def _split(item: str) -> tuple[str, str]:
     if '=' not in item: raise ConfigError(f'override {item!r} must look like key=value')
     k, v = item.split('=', 1)
     return k.strip(), v
+
+# %% ../nbs/06f_runconfig.ipynb #39847bed
+_LAYOUT = '{"model": {...}, "train": {...}}'
+
+def _read_sections(path: Path) -> tuple[dict, dict]:
+    "The model and training settings of a JSON configuration file: its \"model\" and \"train\" sections, nothing else."
+    if not path.is_file(): raise ConfigError(f'configuration file {path} does not exist')
+    try: d = json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ConfigError(f'configuration file {path} is not JSON ({e}); expected {_LAYOUT}') from None
+    if not isinstance(d, dict):
+        raise ConfigError(f'configuration file {path} holds no object of settings; expected {_LAYOUT}')
+    unknown = sorted(set(d) - {'model', 'train', 'step'})  # "step": what an export's config.json adds
+    if unknown:
+        tkeys, mkeys = {f.name for f in fields(TrainConfig)}, {f.name for f in fields(HPDMConfig)}
+        where = [f'"{k}" belongs in "train"' if k in tkeys else f'"{k}" belongs in "model"' if k in mkeys
+                 else f'"{k}" is no setting' for k in unknown]
+        raise ConfigError(f'configuration file {path}: unknown top-level keys {unknown}; expected {_LAYOUT} with the '
+                          f'settings inside their section ({", ".join(where)})')
+    if not {'model', 'train'} & set(d):
+        raise ConfigError(f'configuration file {path} has no "model" or "train" section; expected {_LAYOUT}')
+    bad = [k for k in ('model', 'train') if not isinstance(d.get(k, {}), dict)]
+    if bad: raise ConfigError(f'configuration file {path}: "{bad[0]}" must be an object of settings; expected {_LAYOUT}')
+    return d.get('model', {}), d.get('train', {})
 
 # %% ../nbs/06f_runconfig.ipynb #0b5db708
 _BODY = 'blocks,detokenizer,self_cond,tokenizer,fusions,latents'  # every weight but the U-Net and the conditioning MLP
