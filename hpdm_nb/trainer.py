@@ -66,6 +66,8 @@ def _start(out: Path, mcfg: HPDMConfig, tcfg: TrainConfig, model, ema, opt, sche
             raise CheckpointError(f'{ckpt_path} was {ck["legacy"]} by an older hpdm_nb: its optimiser state cannot be '
                                   'resumed. Sample from it (hpdm_sample), or train with another out=')
         step = restore_checkpoint(ck, model, ema, opt, sched, info)
+        if tcfg.init_from and info.main:
+            print(f'resuming {ckpt_path} at step {step}: init_from={tcfg.init_from} is not read (it only starts a run)')
     elif init_report and info.main and progress:
         r = init_report
         print(f'init_from={tcfg.init_from}: {len(r["loaded"])} tensors loaded, {len(r["new"])} new '
@@ -104,7 +106,8 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
         with torch.device('meta'): freeze_except(HPDM(mcfg), tcfg.train_only)
     ds = make_dataset(mcfg, tcfg, progress=progress and info.main, uint8=True)  # 4x less to move; converted on the device
     encoder = text_encoder_for(mcfg, tcfg, ds, info.device) if mcfg.dim_text else None
-    init = (lambda m: init_weights(m, tcfg.init_from, sha256=tcfg.init_sha256)) if tcfg.init_from else None
+    resuming = ckpt_path.exists()  # then the checkpoint holds the weights: init_from is not read again (it may be gone)
+    init = (lambda m: init_weights(m, tcfg.init_from, sha256=tcfg.init_sha256)) if tcfg.init_from and not resuming else None
     model, wrapped, ema, init_report = prepare_model(mcfg, info, tcfg.seed, tcfg.ema_half_life, tcfg.parallel,
                                                      tcfg.compile, init, tcfg.train_only)
     model.checkpoint_blocks = tcfg.checkpoint_blocks  # activation checkpointing (nbs/06)
@@ -118,7 +121,7 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
                mininterval=1, dynamic_ncols=True)
     t_start, t_last, last, last_step = time.time(), time.time(), {}, step
     model.train()
-    bad, held, saved = 0, False, step if ckpt_path.exists() else None  # skipped in a row; a checkpoint waiting
+    bad, held, saved = 0, False, step if resuming else None  # skipped in a row; a checkpoint waiting
     while step < tcfg.steps:
         loss, per_level, gn, skipped = train_step(model, opt, sched, ema, batches, tcfg.grad_accum, tcfg.grad_clip,
                                                   tcfg.precision == 'bf16', tcfg.image_ratio, encoder, wrapped, sync)

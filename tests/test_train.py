@@ -1,5 +1,5 @@
 """Multi-process and kill/resume tests of the trainer: they start real processes, which a notebook cannot do."""
-import json, os, signal, subprocess, sys, time
+import json, os, shutil, signal, subprocess, sys, time
 from pathlib import Path
 
 import pytest
@@ -197,3 +197,29 @@ def test_a_step_bad_in_one_process_is_skipped_in_all(tmp_path):
     assert max_rel_diff(a['model'], b['model']) < 1e-4 and max_rel_diff(a['ema'], b['ema']) < 1e-4
     recs = [json.loads(l) for l in (tmp_path / 'two' / 'metrics.jsonl').read_text().splitlines()]
     assert [r['step'] for r in recs if r.get('skipped')] == [2] and recs[1]['loss'] is None
+
+
+# in-process runs of the tiny preset: two steps a checkpoint, a handful of videos
+TINY = dict(steps=4, batch_size=4, n_videos=8, ckpt_every=2, log_every=1, ema_half_life=2, sample_steps=2, n_samples=1,
+            device='cpu')
+
+
+def tiny(out, **kw):
+    from hpdm_nb.runconfig import resolve_config
+    return resolve_config('tiny', {**TINY, 'out': str(out), **kw})
+
+
+def test_resume_does_not_need_init_from_again(tmp_path, capsys):
+    "A run started from other weights (init_from, pinned by init_sha256) resumes from its own checkpoint once they changed or went."
+    from hpdm_nb.trainer import train
+    from hpdm_nb.weights import weights_sha256
+    src, run = tmp_path / 'src', tmp_path / 'run'
+    train(*tiny(src, steps=2), progress=False)
+    chain = dict(init_from=str(src), init_sha256=weights_sha256(src))
+    train(*tiny(run, **chain), progress=False, stop_at=2)
+    train(*tiny(src, steps=3), progress=False)  # the source trains on: other weights, another sha256
+    assert train(*tiny(run, **chain), progress=False, stop_at=3)['step'] == 3
+    shutil.rmtree(src)  # and then it is gone
+    assert train(*tiny(run, **chain), progress=False)['step'] == 4 and ckpt(run)['step'] == 4
+    out = capsys.readouterr().out
+    assert f'init_from={src} is not read' in out, out
