@@ -46,6 +46,7 @@ def pyramid_loss(model: HPDM,  # the model
                  clean_context: float | None = None,  # default: the model's config (used only when `sigmas` are drawn)
                  clean_mask: torch.Tensor | None = None,  # fixed `B` booleans: which samples see finished coarser levels
                  clean_u: torch.Tensor | None = None,  # with `clean_mask`: `B` uniforms picking their first unfinished level
+                 levels: int | None = None,  # only the coarsest `levels` levels (default: all); their losses are unchanged
                 ) -> PyramidLoss:
     "HPDM's training loss on a batch of videos: the weighted sum over pyramid levels of each level's EDM loss."
     net = getattr(model, 'module', model)  # a DDP-wrapped model keeps its attributes on .module
@@ -68,6 +69,10 @@ def pyramid_loss(model: HPDM,  # the model
     sigmas = [torch.as_tensor(s, device=dev, dtype=dt).reshape(-1).expand(B) for s in sigmas]
     if clean_mask is not None and L > 1:  # drawn above, or given (the trainer draws them per sample, nbs/06b)
         sigmas, keep = finished_context(sigmas, clean_mask.to(dev), clean_u.to(dev))
+    if levels is not None:  # coarse levels never see finer ones: drop the finer levels after every draw is made
+        if not 1 <= levels <= L: raise ValueError(f'levels={levels}: the model has {L} levels, so use 1 to {L}')
+        L, patches, coords, sigmas, noises = levels, patches[:levels], coords[:levels], sigmas[:levels], noises[:levels]
+        keep = None if keep is None else keep[:levels]
     clean = [p / net.level_sigma_in(l) for l, p in enumerate(patches)]  # in each level's scaled space
     ys = [x + append_dims(s, x.ndim) * n for x, s, n in zip(clean, sigmas, noises)]
     if labels is not None:
@@ -94,7 +99,7 @@ def pyramid_loss(model: HPDM,  # the model
         err = (f - net.scalings(l, s).like(y).target(x, y)).pow(2).flatten(1).mean(1)
         per.append(err.mean() if keep is None else (err * keep[l]).sum() / B)  # a left-out sample counts zero (above)
     per = torch.stack(per)
-    w = torch.tensor(cfg.level_weights or [1.0] * L, device=dev, dtype=per.dtype)
+    w = torch.tensor((cfg.level_weights or [1.0] * pyr.n_levels)[:L], device=dev, dtype=per.dtype)
     den = [d.detach() * net.level_sigma_in(l) for l, d in enumerate(out.denoised)]
     return PyramidLoss((w * per).sum(), per.detach(), sigmas, patches, coords, den)
 

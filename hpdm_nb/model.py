@@ -184,9 +184,12 @@ def backbone(self: HPDM,
     if cfg.dim_text and text is None: raise ValueError(f'{cfg.name} is a text model: pass text embeddings')
     tt = self.cond.text_tokens(text) if text is not None else None
     z, cv = self._latents(B, levels, c_noise, labels, z_prev, xs[0].dtype)
+    unet0 = self.unet is not None and first == 0  # level 0's convolutional path draws it, or joins the output (nbs/13)
+    if unet0 and n == 1 and cfg.level0_unet_mode == 'replace' and not keep_context:
+        # level 0 alone, drawn by its U-Net: the transformer's level-0 pass would only feed finer levels (nbs/13)
+        return [self.unet(xs[0], self._unet_cond(cv[0], tt, text_mask))], [z[0][:, :cfg.n_latents]], None
     x = self._tokens(xs, coords, levels, context, all_coords, cv)
     acts = self._run_blocks(x, z, cv, levels, first, all_coords, context, tt, text_mask, keep_context)
-    unet0 = self.unet is not None and first == 0  # level 0's convolutional path draws it, or joins the output (nbs/13)
     out = [None if unet0 and l == 0 and cfg.level0_unet_mode == 'replace' else self.detokenizer(x[l], cfg.patch, cv.get(l))
            for l in levels]
     if unet0:

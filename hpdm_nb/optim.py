@@ -84,7 +84,9 @@ def make_optimizer(model: nn.Module,
     if optimizer == 'lamb': opt = Lamb(groups, lr=lr, betas=betas, eps=eps)
     elif optimizer == 'adamw':
         for g in groups: g.pop('adapt')
-        opt = torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps)
+        # PyTorch's fused kernel updates every tensor in one call (CPU and CUDA); sharded (DTensor) weights keep the loop
+        fused = all(p.device.type in ('cpu', 'cuda') and not hasattr(p, 'to_local') for g in groups for p in g['params'])
+        opt = torch.optim.AdamW(groups, lr=lr, betas=betas, eps=eps, fused=fused or None)
     else: raise ValueError(f"optimizer must be 'lamb' or 'adamw', got {optimizer!r}")
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, warmup, steps, min_lr_ratio))
     return opt, sched
@@ -129,6 +131,7 @@ def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict]
                encoder=None,  # the frozen text encoder of a text model
                forward: nn.Module | None = None,  # the model as wrapped for DDP/FSDP/compile (default: `model`)
                grad_sync=None,  # grad_sync(last) -> context for each micro-batch (default: always synchronise)
+               levels: int | None = None,  # train only the coarsest `levels` levels (`pyramid_loss`; default: all)
               ) -> StepResult:
     "One optimiser step over `grad_accum` micro-batches; skipped (nothing updated) if the loss or gradient is not finite."
     forward, cfg = model if forward is None else forward, model.cfg  # not `or`: a compiled module refuses len()
@@ -145,7 +148,7 @@ def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict]
         text = dict(zip(('text', 'text_mask'), encoder(batch['caption']))) if encoder else {}
         draws = draw_sample_noise(cfg, seeds, dev)  # batched, on the step's device (nbs/06a)
         with grad_sync(micro == grad_accum - 1) if grad_sync else contextlib.nullcontext():
-            with autocast: res = pyramid_loss(forward, videos, labels, **text, **draws)
+            with autocast: res = pyramid_loss(forward, videos, labels, **text, **draws, levels=levels)
             (res.loss / grad_accum).backward()
         tot += res.loss.detach().float() / grad_accum
         per_level = per_level + res.per_level.float() / grad_accum
