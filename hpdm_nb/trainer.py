@@ -17,7 +17,7 @@ from .config import HPDMConfig, ConfigError
 from .runconfig import TrainConfig
 from .optim import make_optimizer, train_step, finite_in_all_processes
 from .checkpoints import (CheckpointError, load_checkpoint, save_checkpoint, save_snapshot, restore_checkpoint,
-                                 ema_model)
+                                 ema_model, atomic_write)
 from .distributed import setup_distributed, prepare_model, grad_sync, freeze_except
 from .model import HPDM
 from .loading import make_loader, make_dataset, text_encoder_for
@@ -27,13 +27,23 @@ from .weights import init_weights
 __all__ = ['read_metrics', 'plot_losses', 'BadStepsError', 'train']
 
 # %% ../nbs/07b_trainer.ipynb #caf8785d
+def _records(p: Path) -> tuple[list[dict], str | None]:
+    "The records of a metrics file, and its last line if a run was stopped while writing it (None if whole)."
+    lines = [l for l in p.read_text().splitlines() if l.strip()] if p.exists() else []
+    recs = []
+    for i, l in enumerate(lines):
+        try: recs.append(json.loads(l))
+        except json.JSONDecodeError:
+            if i == len(lines) - 1: return recs, l  # torn: the lines are appended one at a time, so only the last can be
+            raise ValueError(f'{p}, line {i + 1}, is not a metric record: {l[:80]!r}; remove or mend that line') from None
+    return recs, None
+
+
 def read_metrics(out,
                  skipped: bool = False,  # also the lines of skipped steps (marked `"skipped": true`)
                 ) -> list[dict]:
-    "The metric records of a run folder."
-    p = Path(out) / 'metrics.jsonl'
-    if not p.exists(): return []
-    recs = [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
+    "The metric records of a run folder (a last line torn by a stopped run is left out)."
+    recs = _records(Path(out) / 'metrics.jsonl')[0]
     return recs if skipped else [r for r in recs if not r.get('skipped')]
 
 
@@ -59,7 +69,7 @@ def _start(out: Path, mcfg: HPDMConfig, tcfg: TrainConfig, model, ema, opt, sche
     "Resume from `out/ckpt.pt` if there is one (else report `init_from`); write the config; trim the metrics. The step."
     step, ckpt_path = 0, out / 'ckpt.pt'
     if info.main:
-        for stale in out.glob('.ckpt.pt.tmp-*'): stale.unlink()  # left by a run killed while saving
+        for stale in out.glob('.*.tmp-*'): stale.unlink()  # left by a run killed while saving (atomic_write)
     if ckpt_path.exists():
         ck = load_checkpoint(ckpt_path, mcfg)
         if 'legacy' in ck:
@@ -77,9 +87,12 @@ def _start(out: Path, mcfg: HPDMConfig, tcfg: TrainConfig, model, ema, opt, sche
         print(f'train_only={tcfg.train_only}: training {n:,} of {sum(p.numel() for p in model.parameters()):,} parameters')
     if info.main:
         out.mkdir(parents=True, exist_ok=True)
-        (out / 'config.json').write_text(json.dumps(dict(model=mcfg.to_dict(), train=asdict(tcfg)), indent=1))
-        kept = [r for r in read_metrics(out, skipped=True) if r['step'] <= step]  # drop lines logged after the last checkpoint
-        (out / 'metrics.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in kept))
+        atomic_write(out / 'config.json', json.dumps(dict(model=mcfg.to_dict(), train=asdict(tcfg)), indent=1))
+        recs, torn = _records(out / 'metrics.jsonl')
+        if torn: print(f'{out / "metrics.jsonl"}: dropped its last line, torn by a run stopped while writing it: '
+                       f'{torn[:40]!r}')
+        kept = [r for r in recs if r['step'] <= step]  # drop lines logged after the last checkpoint
+        atomic_write(out / 'metrics.jsonl', ''.join(json.dumps(r) + '\n' for r in kept))
     return step
 
 

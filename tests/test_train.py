@@ -209,6 +209,7 @@ def tiny(out, **kw):
     return resolve_config('tiny', {**TINY, 'out': str(out), **kw})
 
 
+
 def test_resume_does_not_need_init_from_again(tmp_path, capsys):
     "A run started from other weights (init_from, pinned by init_sha256) resumes from its own checkpoint once they changed or went."
     from hpdm_nb.trainer import train
@@ -223,3 +224,23 @@ def test_resume_does_not_need_init_from_again(tmp_path, capsys):
     assert train(*tiny(run, **chain), progress=False)['step'] == 4 and ckpt(run)['step'] == 4
     out = capsys.readouterr().out
     assert f'init_from={src} is not read' in out, out
+
+
+def test_torn_metrics_line_does_not_stop_a_resume(tmp_path, capsys):
+    "A run killed in the middle of a metrics line resumes: the torn line is dropped, with a note, and the curve goes on."
+    from hpdm_nb.trainer import train, read_metrics
+    train(*tiny(tmp_path), progress=False, stop_at=2)
+    with open(tmp_path / 'metrics.jsonl', 'a') as f: f.write('{"step": 3, "loss": 0.1')  # killed mid-line
+    assert [r['step'] for r in read_metrics(tmp_path)] == [1, 2]  # a reader skips the torn line
+    train(*tiny(tmp_path), progress=False)
+    assert [r['step'] for r in read_metrics(tmp_path)] == [1, 2, 3, 4]
+    assert 'torn' in capsys.readouterr().out
+
+
+def test_run_files_are_replaced_whole(tmp_path, monkeypatch):
+    "config.json and the trimmed metrics.jsonl are written to a temporary file and renamed over the old one (atomic_write)."
+    from hpdm_nb.trainer import train
+    replaced, real = [], os.replace
+    monkeypatch.setattr(os, 'replace', lambda a, b: (replaced.append(Path(b).name), real(a, b))[1])
+    train(*tiny(tmp_path, steps=1), progress=False)
+    assert {'config.json', 'metrics.jsonl', 'ckpt.pt'} <= set(replaced), replaced
