@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from typing import Sequence
 from .video import check_video
 from .patches import level_video
+from .samplers import randn_on
 from .tiled_denoiser import TiledDenoiser
 
 # %% auto #0
@@ -46,13 +47,14 @@ def predictions_by_sigma(model, videos: torch.Tensor,  # data videos at the targ
     "One denoising step of noisy data at `level` per noise level, with the data's own coarser levels as context (pixel units)."
     pyr = model.cfg.pyramid
     level = model.cfg.n_levels - 1 if level is None else level
+    videos = videos.to(next(model.parameters()).device)  # the noisy data is made where the model denoises it
     den = TiledDenoiser(model, level, [level_video(videos, pyr, k) for k in range(level)], labels)
     s_in = model.level_sigma_in(level)
     x = level_video(videos, pyr, level) / s_in
     g, out = torch.Generator().manual_seed(seed), {}
     for s in sigmas:  # s in data units: the noise a pixel sees
-        y = x + (s / s_in) * torch.randn(x.shape, generator=g)
-        out[s] = den(y, torch.full((len(x),), s / s_in)) * s_in
+        y = x + (s / s_in) * randn_on(x.shape, g, x.device, x.dtype)  # drawn on the CPU from the seed, then moved
+        out[s] = den(y, torch.full((len(x),), s / s_in, device=x.device)) * s_in
     return out
 
 

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 
 from .video import check_video
 from .patches import Pyramid
+from .samplers import randn_on
 from .sampling import sample_pyramid
 
 # %% auto #0
@@ -32,7 +33,8 @@ def perturb(video: torch.Tensor,  # level-0 videos `B,C,T,H,W` in [-1, 1]
         k = round(strength * v.shape[-1] / 2)
         if k: v = torch.cat([torch.full_like(v[..., :k], background), v[..., :-k]], -1)
     elif kind == 'colour': v = (1 - strength) * v + strength * v[:, [2, 0, 1]]  # rotate the channels; grey stays grey
-    elif kind == 'noise': v = v + strength * torch.randn(v.shape, generator=torch.Generator().manual_seed(seed))
+    elif kind == 'noise':  # drawn on the CPU from the seed, then moved: the same noise on every device (nbs/02b)
+        v = v + strength * randn_on(v.shape, torch.Generator().manual_seed(seed), v.device, v.dtype)
     elif kind == 'remove': v = (1 - strength) * v + strength * background
     else: raise ValueError(f'kind must be one of {PERTURBATIONS}, got {kind!r}')
     return v.clamp(-1, 1)
@@ -49,25 +51,26 @@ def propagation(model, base: list, kind: str, strength: float, labels=None, seed
                 **sample_kw) -> dict:  # further settings of `sample_pyramid` (its defaults: the paper's sampler)
     "Regenerate the finer levels from a perturbed level 0; how much of the change survives at each level."
     n, pyr = len(base[0]), model.cfg.pyramid
+    b0 = base[0].to(next(model.parameters()).device)  # level 0 where the samples are made, so that they compare
     kw = dict(labels=labels, seeds=range(seed, seed + n), steps=steps, progress=False, **sample_kw)
-    if original is None: original = sample_pyramid(model, n, given=base[:1], **kw)
-    p0 = perturb(base[0], kind, strength, seed=seed)
+    if original is None: original = sample_pyramid(model, n, given=[b0], **kw)
+    p0 = perturb(b0, kind, strength, seed=seed)
     changed = sample_pyramid(model, n, given=[p0], **kw)
-    made = (p0 - base[0]).norm()
+    made = (p0 - b0).norm()
     res = dict(kind=kind, strength=strength, original=original, perturbed=changed, survival={}, to_perturbed={},
                to_original={})
     for l in range(1, len(changed)):  # every level sampled (`levels` in sample_kw may stop short of the finest)
         a, b = to_level(original[l], pyr, l), to_level(changed[l], pyr, l)
         res['survival'][l] = float((b - a).norm() / made) if made > 0 else float('nan')
         res['to_perturbed'][l] = float((b - p0).pow(2).mean())
-        res['to_original'][l] = float((b - base[0]).pow(2).mean())
+        res['to_original'][l] = float((b - b0).pow(2).mean())
     return res
 
 # %% ../nbs/10a_propagation.ipynb #b62715f6
 def _img(v: torch.Tensor, size) -> np.ndarray:
     "One frame `C,H,W` in [-1, 1] as an `H,W,C` image, enlarged (nearest) to `size`."
     up = F.interpolate(v[None].float(), size=size, mode='nearest')[0]
-    return ((up.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).numpy()
+    return ((up.clamp(-1, 1) + 1) / 2).permute(1, 2, 0).cpu().numpy()  # samples made on a GPU are drawn from the host
 
 
 def plot_propagation(res: dict, sample: int = 0, frames: Sequence[int] = (0, 5, 10, 15), axs=None):
