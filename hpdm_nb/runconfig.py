@@ -11,7 +11,7 @@ from pathlib import Path
 from .config import HPDMConfig, ConfigError, CONFIGS, PER_LEVEL_KEYS
 
 # %% auto #0
-__all__ = ['WORKSHOP_SHA256', 'TRAIN_PRESETS', 'RECIPES', 'TrainConfig', 'resolve_config', 'recipe_stages']
+__all__ = ['WORKSHOP_SHA256', 'TRAIN_PRESETS', 'RECIPES', 'TrainConfig', 'resolve_config', 'check_levels', 'recipe_stages']
 
 # %% ../nbs/06f_runconfig.ipynb #4b851fd1
 @dataclass(frozen=True)
@@ -52,6 +52,7 @@ class TrainConfig:
     init_from: str = ''  # start from trained weights: a run folder, checkpoint, export folder or pretrained:NAME
     init_sha256: str = ''  # the sha256 init_from's weights file must have, so a recipe starts where its card did ('': any)
     train_only: str = ''  # train only these parts (comma-separated parameter-name prefixes, e.g. 'unet'); '': all (nbs/06c)
+    levels: int = 0  # compute only the coarsest levels (0: all); 1 with train_only=unet trains a level-0 U-Net alone (nbs/06)
     workers: int = -1  # data-loading processes per training process (-1: auto, 0 for in-memory data; nbs/07a)
 
     def __post_init__(self):
@@ -62,7 +63,7 @@ class TrainConfig:
         if self.device not in ('auto', 'cpu', 'cuda'): bad(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
         for k in ('batch_size', 'grad_accum', 'steps', 'log_every', 'ckpt_every', 'max_bad_steps', 'n_videos'):
             if getattr(self, k) < 1: bad(f'{k} must be at least 1, got {getattr(self, k)}')
-        for k in ('ema_half_life', 'sample_every', 'snapshot_every', 'min_lr_ratio'):
+        for k in ('ema_half_life', 'sample_every', 'snapshot_every', 'min_lr_ratio', 'levels'):
             if getattr(self, k) < 0: bad(f'{k} must be 0 or more, got {getattr(self, k)}')
         if self.sample_steps < 1 or self.n_samples < 1: bad('sample_steps and n_samples must be at least 1')
         if not 0 <= self.image_ratio <= 1: bad(f'image_ratio is a share of the batch, in [0, 1]; got {self.image_ratio}')
@@ -217,6 +218,17 @@ def _read_sections(path: Path) -> tuple[dict, dict]:
     if bad: raise ConfigError(f'configuration file {path}: "{bad[0]}" must be an object of settings; expected {_LAYOUT}')
     return d.get('model', {}), d.get('train', {})
 
+# %% ../nbs/06f_runconfig.ipynb #7f9a949d
+def check_levels(mcfg: HPDMConfig, tcfg: TrainConfig):
+    "Refuse a `levels` setting under which some trained weight would never get a gradient."
+    if tcfg.levels in (0, mcfg.n_levels): return
+    if tcfg.levels > mcfg.n_levels: raise ConfigError(f'levels={tcfg.levels}: {mcfg.name} has {mcfg.n_levels} levels; use 0 (all) to {mcfg.n_levels}')
+    parts = {p.strip().split('.')[0] for p in tcfg.train_only.split(',') if p.strip()}
+    if tcfg.levels == 1 and mcfg.level0_unet and mcfg.level0_unet_mode == 'replace' and parts and parts <= {'unet', 'cond'}: return
+    raise ConfigError(f'levels={tcfg.levels} computes levels 0 to {tcfg.levels - 1} only, so weights that the finer levels use '
+                      f'would never learn (train_only={tcfg.train_only or "everything"}). It trains a level-0 U-Net alone: '
+                      "levels=1 train_only=unet with level0_unet set and level0_unet_mode='replace'; else use levels=0 (all)")
+
 # %% ../nbs/06f_runconfig.ipynb #0b5db708
 _BODY = 'blocks,detokenizer,self_cond,tokenizer,fusions,latents'  # every weight but the U-Net and the conditioning MLP
 _UNET = ['level0_unet=32,64,96']
@@ -226,8 +238,8 @@ RECIPES = {
     # alone (two runs); then the transformer with the U-Net frozen
     'workshop': [('workshop-64', ['pixel_blocks=0']),
                  ('workshop-64', ['steps=5000', 'snapshot_every=1000']),
-                 ('workshop-64', [*_UNET, 'train_only=unet', 'steps=6000', 'snapshot_every=2000']),
-                 ('workshop-64', [*_UNET, 'train_only=unet', 'steps=10000', 'lr=5e-4', 'warmup=200', 'snapshot_every=2000']),
+                 ('workshop-64', [*_UNET, 'train_only=unet', 'levels=1', 'steps=6000', 'snapshot_every=2000']),
+                 ('workshop-64', [*_UNET, 'train_only=unet', 'levels=1', 'steps=10000', 'lr=5e-4', 'warmup=200', 'snapshot_every=2000']),
                  ('workshop-64', [*_UNET, f'train_only={_BODY}', 'steps=4000', 'lr=5e-4', 'warmup=200', 'snapshot_every=1000'])],
 }
 
