@@ -64,6 +64,23 @@ def plot_losses(out, ax=None):
     ax.legend(fontsize=8)
     return ax
 
+# %% ../nbs/07b_trainer.ipynb #9b3f6e21
+def _resume(ck: dict, model, ema, opt, sched, info) -> tuple[int, list[str]]:
+    "`restore_checkpoint`, but with this run's lr, betas, eps and weight decay. Returns the step and what changed."
+    keys = ('betas', 'eps', 'weight_decay')
+    def now():
+        return list(sched.base_lrs), [{k: tuple(g[k]) if k == 'betas' else g[k] for k in keys} for g in opt.param_groups]
+    (lrs, groups), step = now(), restore_checkpoint(ck, model, ema, opt, sched, info)
+    old_lrs, old_groups = now()
+    changed = [f'lr {old_lrs[0]:g} -> {lrs[0]:g}'] if old_lrs != lrs else []
+    changed += [f'{k} {old_groups[0][k]} -> {groups[0][k]}' for k in keys
+                if [g[k] for g in old_groups] != [g[k] for g in groups]]
+    sched.base_lrs = lrs
+    for g, lr, new, f in zip(opt.param_groups, lrs, groups, sched.lr_lambdas):
+        g.update(new, initial_lr=lr, lr=lr * f(sched.last_epoch))  # as LambdaLR computes it: the same float when unchanged
+    sched._last_lr = [g['lr'] for g in opt.param_groups]
+    return step, changed
+
 # %% ../nbs/07b_trainer.ipynb #2ba6bbb4
 def _start(out: Path, mcfg: HPDMConfig, tcfg: TrainConfig, model, ema, opt, sched, info, init_report, progress) -> int:
     "Resume from `out/ckpt.pt` if there is one (else report `init_from`); write the config; trim the metrics. The step."
@@ -75,7 +92,8 @@ def _start(out: Path, mcfg: HPDMConfig, tcfg: TrainConfig, model, ema, opt, sche
         if 'legacy' in ck:
             raise CheckpointError(f'{ckpt_path} was {ck["legacy"]} by an older hpdm_nb: its optimiser state cannot be '
                                   'resumed. Sample from it (hpdm_sample), or train with another out=')
-        step = restore_checkpoint(ck, model, ema, opt, sched, info)
+        step, changed = _resume(ck, model, ema, opt, sched, info)
+        if changed and info.main: print(f'resuming {ckpt_path} at step {step} with this run\'s ' + ', '.join(changed))
         if tcfg.init_from and info.main:
             print(f'resuming {ckpt_path} at step {step}: init_from={tcfg.init_from} is not read (it only starts a run)')
     elif init_report and info.main and progress:

@@ -209,6 +209,24 @@ def tiny(out, **kw):
     return resolve_config('tiny', {**TINY, 'out': str(out), **kw})
 
 
+def test_resume_applies_changed_optimiser_settings(tmp_path, capsys):
+    "Resumed with another lr, betas, eps, weight_decay and warmup, the run trains with them, as its config.json says, and says so."
+    from hpdm_nb.trainer import train
+    from hpdm_nb.optim import warmup_cosine
+    train(*tiny(tmp_path), progress=False, stop_at=2)
+    train(*tiny(tmp_path, lr=1e-4, betas=(0.8, 0.9), eps=1e-8, weight_decay=0.05, warmup=1), progress=False, stop_at=3)
+    said = json.loads((tmp_path / 'config.json').read_text())['train']
+    ck = ckpt(tmp_path)
+    decay, rest = ck['optimizer']['param_groups']
+    assert ck['scheduler']['base_lrs'] == [said['lr']] * 2 == [1e-4] * 2
+    lr = said['lr'] * warmup_cosine(3, said['warmup'], said['steps'], said['min_lr_ratio'])  # the lr of the next step
+    assert decay['lr'] == rest['lr'] == pytest.approx(lr)
+    assert tuple(decay['betas']) == tuple(rest['betas']) == tuple(said['betas']) == (0.8, 0.9)
+    assert decay['eps'] == rest['eps'] == said['eps'] == 1e-8
+    assert (decay['weight_decay'], rest['weight_decay']) == (said['weight_decay'], 0.0)  # biases and norms never decay
+    out = capsys.readouterr().out
+    assert 'lr 0.002 -> 0.0001' in out and 'weight_decay 0.01 -> 0.05' in out, out
+
 
 def test_resume_does_not_need_init_from_again(tmp_path, capsys):
     "A run started from other weights (init_from, pinned by init_sha256) resumes from its own checkpoint once they changed or went."
