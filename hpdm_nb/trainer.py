@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 
 from tqdm.auto import tqdm
 from .config import HPDMConfig, ConfigError
-from .runconfig import TrainConfig
+from .runconfig import TrainConfig, check_levels
 from .optim import make_optimizer, train_step, finite_in_all_processes
 from .checkpoints import (CheckpointError, load_checkpoint, save_checkpoint, save_snapshot, restore_checkpoint,
                                  ema_model, atomic_write)
@@ -133,6 +133,7 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
     out, ckpt_path = Path(tcfg.out), Path(tcfg.out) / 'ckpt.pt'
     if tcfg.batch_size % info.world:
         raise ConfigError(f'batch_size={tcfg.batch_size} cannot be split over {info.world} processes; use a multiple of {info.world}')
+    check_levels(mcfg, tcfg)  # `levels` leaves no trained weight without a gradient (nbs/06f)
     if tcfg.train_only:  # names checked on a shapes-only model, before the dataset is rendered
         with torch.device('meta'): freeze_except(HPDM(mcfg), tcfg.train_only)
     ds = make_dataset(mcfg, tcfg, progress=progress and info.main, uint8=True)  # 4x less to move; converted on the device
@@ -155,7 +156,8 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
     bad, held, saved = 0, False, step if resuming else None  # skipped in a row; a checkpoint waiting
     while step < tcfg.steps:
         loss, per_level, gn, skipped = train_step(model, opt, sched, ema, batches, tcfg.grad_accum, tcfg.grad_clip,
-                                                  tcfg.precision == 'bf16', tcfg.image_ratio, encoder, wrapped, sync)
+                                                  tcfg.precision == 'bf16', tcfg.image_ratio, encoder, wrapped, sync,
+                                                  tcfg.levels or None)
         step += 1
         stats = torch.cat([loss.reshape(1), per_level]).to(info.device)
         if info.world > 1: dist.all_reduce(stats); stats /= info.world

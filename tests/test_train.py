@@ -262,3 +262,20 @@ def test_run_files_are_replaced_whole(tmp_path, monkeypatch):
     monkeypatch.setattr(os, 'replace', lambda a, b: (replaced.append(Path(b).name), real(a, b))[1])
     train(*tiny(tmp_path, steps=1), progress=False)
     assert {'config.json', 'metrics.jsonl', 'ckpt.pt'} <= set(replaced), replaced
+
+
+def test_level0_unet_alone_trains_only_level_0(tmp_path):
+    "levels=1 with train_only=unet: the U-Net moves, nothing else does, only level 0's loss is logged; other uses are refused."
+    from hpdm_nb.trainer import train, read_metrics
+    from hpdm_nb.config import ConfigError
+    from hpdm_nb.checkpoints import clean_state_dict
+    kw = dict(level0_unet=(8, 16), interface_cond='adaln', train_only='unet', levels=1, steps=2, ckpt_every=1)
+    train(*tiny(tmp_path / 'a', **{**kw, 'steps': 1}), progress=False)
+    first = clean_state_dict(ckpt(tmp_path / 'a')['model'])
+    train(*tiny(tmp_path / 'a', **kw), progress=False)
+    last = clean_state_dict(ckpt(tmp_path / 'a')['model'])
+    moved = {k for k in first if not torch.equal(first[k], last[k])}
+    assert moved and all(k.startswith('unet.') for k in moved), sorted(moved)[:5]
+    assert all(set(k for k in r if k.startswith('loss_level')) == {'loss_level_0'} for r in read_metrics(tmp_path / 'a'))
+    with pytest.raises(ConfigError, match='levels=1 train_only=unet'):
+        train(*tiny(tmp_path / 'b', **{**kw, 'train_only': 'blocks'}), progress=False)
