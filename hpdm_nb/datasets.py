@@ -32,7 +32,7 @@ class MemoryDataset(torch.utils.data.Dataset):
         self.labels = torch.empty(len(ds), dtype=torch.long)
         self.captions = [None] * len(ds)
         for i in tqdm(range(len(ds)), desc='rendering the dataset', disable=not progress, mininterval=1):
-            it = ds[i]
+            it = first if i == 0 else ds[i]  # the first video, read above for its shape, is not rendered twice
             self.videos[i] = quantize(it['video'])
             self.labels[i] = it['label']
             self.captions[i] = it.get('caption')

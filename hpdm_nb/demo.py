@@ -16,6 +16,7 @@ from .shapes import object_stats, copy_check, SHAPE_KINDS
 from .config import ConfigError
 from .trainer import train, plot_losses
 from .loading import make_dataset
+from .quality import RenderedVideos
 from .runconfig import resolve_config
 from .checkpoints import CheckpointError
 from .weights import load_model, load_pretrained, list_pretrained
@@ -35,7 +36,7 @@ def run_demo(out='runs/demo', preset: str = 'demo', overrides=(), n_samples: int
     mcfg, tcfg = resolve_config(preset, [f'out={out}', *overrides])
     out = Path(tcfg.out); out.mkdir(parents=True, exist_ok=True)
     files = {}
-    ds = make_dataset(mcfg, tcfg)
+    ds = make_dataset(mcfg, tcfg)  # held through training, so the trainer shares what it stores (nbs/07a)
     classes = dataset_class_names(tcfg)
     preview = torch.stack([ds[i]['video'] for i in range(min(len(ds), 8))])  # a small dataset shows all it has
     files['dataset_gif'] = str(write_video(out / 'dataset.gif', preview))
@@ -60,7 +61,9 @@ def run_demo(out='runs/demo', preset: str = 'demo', overrides=(), n_samples: int
         data = torch.stack([ds[i]['video'] for i in range(min(len(ds), 64))])
         samples = torch.load(files['tensor'])
         summary['object_stats'] = dict(data=object_stats(data), samples=object_stats(samples))
-        summary['copy_check'] = dict(copy_check(samples, ds.videos), n_videos=len(ds))  # new videos, or copies?
+        # stored in memory, or too big for data_memory_gib and rendered slice by slice as training read it (nbs/09b)
+        train_videos = ds.videos if hasattr(ds, 'videos') else RenderedVideos(ds.ds)
+        summary['copy_check'] = dict(copy_check(samples, train_videos), n_videos=len(ds))  # new videos, or copies?
     if pretrained:  # beside the ten-minute run: a model trained for hours, shipped with the package (nbs/09c)
         t2, pm = time.time(), load_pretrained(pretrained)
         pf = save_samples(pm, out / f'pretrained_{pretrained}', n_samples, steps=sample_steps, seed=tcfg.seed,

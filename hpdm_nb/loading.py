@@ -4,7 +4,7 @@
 
 # %% ../nbs/07a_loading.ipynb #6fbcec0f
 from __future__ import annotations
-import math, os
+import copy, math, os, weakref
 from pathlib import Path
 from typing import Sequence
 
@@ -81,13 +81,28 @@ def make_loader(ds, batch_size: int, seed: int = 0, grad_accum: int = 1, rank: i
                       pin_memory=pin_memory, prefetch_factor=4 if workers else None)
 
 # %% ../nbs/07a_loading.ipynb #31dc44a3
+_HELD = weakref.WeakValueDictionary()  # built-in sets stored in memory that something still holds, by the videos they hold
+
+
+def _stored_shapes(shapes: MovingShapes, progress: bool, uint8: bool) -> MemoryDataset:
+    "MovingShapes stored in memory; the same videos, stored and still held elsewhere, are shared instead of rendered again."
+    key = (len(shapes), shapes.size, shapes.seed)  # `make_dataset` sets nothing else of MovingShapes
+    held = _HELD.get(key)
+    if held is None:
+        held = _HELD[key] = MemoryDataset(shapes, progress, uint8)
+        return held
+    if held.uint8 == uint8: return held
+    ds = copy.copy(held); ds.uint8 = uint8  # the same stored tensors, served as uint8 or float as asked
+    return ds
+
+
 def make_dataset(mcfg: HPDMConfig, tcfg: TrainConfig, progress: bool = False,
                  uint8: bool = False):  # stored videos as uint8 where they are stored so (in memory, shards)
-    "The training set: MovingShapes in memory, a VideoFolder or prepared shards; its class count must fit the model."
+    "The training set: MovingShapes in memory (rendered once while it is held), a VideoFolder or prepared shards; its class count must fit the model."
     if tcfg.data == 'shapes':
         shapes = MovingShapes(tcfg.n_videos, size=mcfg.target, seed=tcfg.data_seed)
         if fits_in_memory(tcfg.n_videos, (mcfg.channels, *mcfg.target), tcfg.data_memory_gib):
-            ds = MemoryDataset(shapes, progress, uint8)
+            ds = _stored_shapes(shapes, progress, uint8)
         else: ds = RenderedDataset(shapes, uint8)  # rendered by the loader's workers, step by step
         n_classes = min(tcfg.n_videos, len(shapes.classes))  # classes in turn (nbs/00b)
     else:

@@ -218,6 +218,8 @@ class RenderedVideos:
     "A MovingShapes training set as uint8 videos `N,C,T,H,W`, rendered slice by slice: what a tensor would hold, without the memory."
     def __init__(self, ds: MovingShapes): self.ds = RenderedDataset(ds, uint8=True)
     def __len__(self): return len(self.ds)
+    @property
+    def shape(self) -> torch.Size: return torch.Size((len(self), 3, *self.ds.ds.size))  # as the tensor's would be
     def __getitem__(self, idx):
         if isinstance(idx, slice): return torch.stack([self.ds[i]['video'] for i in range(len(self))[idx]])
         return self.ds[idx]['video']
