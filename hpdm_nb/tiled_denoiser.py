@@ -98,7 +98,11 @@ class TiledDenoiser:
 @patch
 def _conditioning(self: TiledDenoiser, labels, text, text_mask, guidance, B):
     "Labels and text once per video; with guidance, the videos' conditional entries then their unconditional ones."
-    self.guided = guided = guidance != 1 and (labels is not None or text is not None)
+    # something to guide by: a label that is not null, or a caption that is not all padding (without either, the
+    # conditional rows would be the unconditional ones again, at twice the cost)
+    real = ((labels is not None and bool((labels != NULL_LABEL).any()))
+            or (text is not None and (text_mask is None or bool(text_mask.any()))))
+    self.guided = guided = guidance != 1 and real
     if guided:  # conditional rows first, then the unconditional ones
         null_lab = None if labels is None else torch.full_like(labels, NULL_LABEL)
         tm = None if text is None else (text_mask if text_mask is not None else torch.ones(text.shape[:2], dtype=torch.bool, device=text.device))
