@@ -5,7 +5,7 @@ from hpdm_nb.quality import shapes_data, evaluate_model, check_bar
 from hpdm_nb.sampling import sample_pyramid
 
 
-def test_evaluate_model_judges_an_unconditional_model(monkeypatch):
+def test_evaluate_model_judges_an_unconditional_model():
     torch.manual_seed(0)
     model = HPDM('tiny', n_classes=0).eval()
     data = shapes_data(16, model.cfg.target, n_held=8)
