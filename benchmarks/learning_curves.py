@@ -33,11 +33,15 @@ def measure(run: Path, mcfg, data, snap: Path, a, sampler) -> dict:
     return out
 
 
+def step_zero_videos(curve): return curve.get('videos_before')
+
+
 def videos_seen(step, train, before): return step * train['batch_size'] * train['grad_accum'] + before
 
 
 def fit(points, goal):
     "Slope of the right kind per doubling of videos, and the videos its line reaches `goal` at (None if it does not rise)."
+    points = [p for p in points if p[0] > 0]
     if len(points) < 2: return None, None
     x, y = np.log2([p[0] for p in points]), np.array([p[1] for p in points])
     slope, icpt = np.polyfit(x, y, 1)
@@ -52,7 +56,7 @@ def plot(run: Path, curve: dict, train: dict, a):
     for ax, key, title, goal in zip(axs, ('kind', 'one_object', 'grain'), ('right kind', 'frames with one object', 'grain over the data\'s'),
                                     (a.goal_kind, a.goal_one, a.goal_grain)):
         for lv in levels:
-            pts = [(videos_seen(int(s), train, a.videos_before), curve['points'][s][lv][key]) for s in steps if lv in curve['points'][s]]
+            pts = [(max(1, videos_seen(int(s), train, a.videos_before)), curve['points'][s][lv][key]) for s in steps if lv in curve['points'][s]]
             ax.plot(*zip(*pts), 'o-', ms=3, label=lv.replace('_', ' '))
         ax.axhline(goal, ls='--', c='gray', lw=1, label='goal')
         ax.set(title=title, xlabel='videos seen', xscale='log', ylabel=key.replace('_', ' '))
@@ -70,6 +74,7 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--steps', type=int, default=64, help='level-0 sampler steps (halved per level)')
     ap.add_argument('--videos-before', type=int, default=0, help='videos the starting weights had seen')
+    ap.add_argument('--start', help="also measure these weights as step 0 (the run's init_from, e.g. pretrained:workshop)")
     ap.add_argument('--fit', type=int, default=4, help='fit the extrapolation over this many last points')
     ap.add_argument('--goal-kind', type=float, default=0.9)
     ap.add_argument('--goal-one', type=float, default=0.95)
@@ -86,14 +91,16 @@ def main():
     data = shapes_data(train['n_videos'], mcfg.target, train['data_seed'], n_held=max(64, a.n))
     path = run / 'curve.json'
     curve = json.loads(path.read_text()) if path.exists() else dict(n=a.n, levels=a.levels, points={})
+    if a.videos_before and step_zero_videos(curve) not in (None, a.videos_before):
+        raise SystemExit(f'{path} was measured with --videos-before {curve["videos_before"]}')
+    curve['videos_before'] = a.videos_before
     if curve['n'] != a.n or curve.get('levels') != a.levels:
         raise SystemExit(f'{path} holds {curve["n"]} samples of {curve.get("levels")} levels a point; measure with those, '
                          'or move it away')
     while True:
-        snaps = sorted((run / 'snapshots').glob('step_*.safetensors'))
-        todo = [s for s in snaps if str(int(s.stem.split('_')[1])) not in curve['points']]
-        for s in todo:
-            step = int(s.stem.split('_')[1])
+        snaps = [(int(s.stem.split('_')[1]), s) for s in sorted((run / 'snapshots').glob('step_*.safetensors'))]
+        if a.start: snaps.insert(0, (0, a.start))
+        for step, s in [(st, s) for st, s in snaps if str(st) not in curve['points']]:
             t0 = time.time()
             curve['points'][str(step)] = measure(run, mcfg, data, s, a, sampler)
             tmp = path.with_suffix('.json.tmp'); tmp.write_text(json.dumps(curve, indent=1)); os.replace(tmp, path)

@@ -9,7 +9,11 @@ call (nbs/06b). Both variants of a stage are timed in the same run, interleaved,
 `--curve N` also trains the U-Net stage both ways for N steps from the same weights and prints how far apart the two
 level-0 loss curves are (the same draws: the losses differ only by the fused optimiser's rounding).
 
-Usage: python benchmarks/stage_speed.py [--stages all|1,3,...] [--repeats 7] [--threads 2] [--curve 200]
+`--sampling N` times level 0 of the shipped `workshop` sampled for N videos (64 Heun steps, guidance 3, the card's
+level 0) as it runs now, its U-Net alone at every step, against the same weights made to run the transformer's level-0
+pass too (as every step did before), and prints the largest difference between the two samples.
+
+Usage: python benchmarks/stage_speed.py [--stages all|none|1,3,...] [--repeats 7] [--threads 2] [--curve 200] [--sampling 8]
 """
 import argparse, statistics, time
 import torch
@@ -65,11 +69,12 @@ def main():
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--curve', type=int, default=0, help='steps of the U-Net stage to compare loss curves over')
+    ap.add_argument('--sampling', type=int, default=0, help='videos of level 0 to sample both ways')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     todo = stages()
     for i, (n, m, t) in enumerate(todo, 1): print(f'{i}: {n}: {m.n_levels} levels up to {m.target}, train_only={t.train_only or "all"}, levels={levels_of(m, t) or "all"}')
-    if a.stages != 'all': todo = [todo[int(i) - 1] for i in a.stages.split(',')]
+    if a.stages != 'all': todo = [] if a.stages == 'none' else [todo[int(i) - 1] for i in a.stages.split(',')]
     rows = []
     for name, mcfg, tcfg in todo:
         ds = MovingShapes(a.batch, size=mcfg.target)
@@ -85,8 +90,8 @@ def main():
         b, n = (statistics.median(times[k]) for k in ('before', 'now'))
         rows.append((name, tcfg.train_only or 'all', levels_of(mcfg, tcfg) or 'all', b, n))
         print(f'  {name}: before {b * 1000:.0f} ms, now {n * 1000:.0f} ms a step of {a.batch}', flush=True)
-    print(f'\n| stage | trains | levels computed now | before: step, videos/s | now: step, videos/s | now / before |')
-    print('|---|---|---|---|---|---|')
+    if rows: print(f'\n| stage | trains | levels computed now | before: step, videos/s | now: step, videos/s | now / before |')
+    if rows: print('|---|---|---|---|---|---|')
     for name, only, lv, b, n in rows:
         print(f'| {name} | {only} | {lv} | {b * 1000:.0f} ms, {a.batch / b:.1f} | {n * 1000:.0f} ms, {a.batch / n:.1f} | {b / n:.2f}x |')
     if a.curve:
@@ -108,6 +113,28 @@ def main():
         d = (curves['now'] - curves['before']).abs() / curves['before']
         print(f'level-0 loss over {a.curve} steps: first {curves["before"][0]:.4f}, last {curves["before"][-1]:.4f} (before) / '
               f'{curves["now"][-1]:.4f} (now); largest relative difference {d.max():.2e}, mean {d.mean():.2e}')
+
+    if a.sampling: sampling(a.sampling)
+
+
+def sampling(n: int):
+    "Level 0 of the shipped workshop sampled with its U-Net alone at every step, and with the transformer's pass too."
+    from hpdm_nb.weights import load_pretrained
+    from hpdm_nb.sampling import sample_pyramid
+    model = load_pretrained('workshop')
+    class Before(torch.nn.Module):  # the same model, asked to keep its context: the transformer's level-0 pass runs
+        def __init__(self, m): super().__init__(); self.m, self.cfg = m, m.cfg
+        def forward(self, *args, **kw): return self.m(*args, **{**kw, 'keep_context': True})
+        def __getattr__(self, k):
+            try: return super().__getattr__(k)
+            except AttributeError: return getattr(self.m, k)
+    kw = dict(labels=torch.arange(n) % 4, seeds=list(range(n)), steps=64, guidance=3.0, levels=1, progress=False)
+    out, secs = {}, {}
+    for name, m in (('before', Before(model)), ('now', model), ('before', Before(model)), ('now', model)):
+        t0 = time.perf_counter(); out[name] = sample_pyramid(m, n, **kw)[0]; secs.setdefault(name, []).append(time.perf_counter() - t0)
+    b, w = min(secs['before']), min(secs['now'])
+    print(f'level 0 of {n} videos, 64 steps, guidance 3: before {b:.1f} s, now {w:.1f} s ({b / w:.2f}x); '
+          f'largest difference {(out["before"] - out["now"]).abs().max():.1e}')
 
 
 if __name__ == '__main__':
