@@ -1,8 +1,9 @@
 """The failure-mode widgets (nbs/10c) in a real browser: JupyterLab on 127.0.0.1, headless Debian Chromium.
 
 The notebook is copied to a temporary folder (JupyterLab saves outputs into what it opens) and run there with every
-cell; the test checks that the three widgets render, then moves controls the way a student would (a click on an
-overlap toggle, an arrow key on a slider) and checks that the pictures change. Screenshots go to outputs/browser/.
+cell; the test checks that the three widgets render, then moves a control of each the way a student would (a click on an
+overlap toggle, an arrow key on a slider, a choice in a drop-down) and checks that each picture changes, and that no
+cell wrote to stderr and the page's console logged no error. Screenshots go to outputs/browser/.
 Nothing is downloaded: Chromium and chromedriver are Debian's (tools/test.sh installs them as root), driven by
 selenium with the driver's path given, and JupyterLab is told not to look for news or updates.
 """
@@ -76,14 +77,20 @@ def test_widgets_render_and_respond(lab):
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
     url, tmp = lab
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
+    opts.set_capability('goog:loggingPrefs', {'browser': 'ALL'})  # the page's console, read as the test goes
     for a in ('--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-sync',
               '--disable-background-networking', '--disable-component-update', '--window-size=1400,4000',
               f'--user-data-dir={tmp / "chromium"}'):
         opts.add_argument(a)
     drv = webdriver.Chrome(service=Service(DRIVER), options=opts)
+    console = []  # every entry of the page's console (each read of the log returns what came since the last)
+    def read_console():
+        console.extend(drv.get_log('browser'))
+        return console
     SHOTS.mkdir(parents=True, exist_ok=True)
     kernel_dbg = ("const w = window.jupyterapp && Array.from(jupyterapp.shell.widgets('main')).find(w => w.sessionContext);"
                   "return [String(!!window.jupyterapp), w ? w.id : null, w ? String(w.sessionContext.kernelDisplayStatus) : null];")
@@ -99,9 +106,10 @@ def test_widgets_render_and_respond(lab):
         # three explorers: the overlap explorer, the stitching viewer, the error-propagation explorer
         _wait(lambda: len(imgs()) >= 3 and all(i.get_attribute('src') for i in imgs()[:3]), 400, 'three widget images')
         _wait(lambda: drv.execute_script(kernel) == 'idle', 120, 'the notebook to finish')
-        errors = drv.find_elements(By.CSS_SELECTOR, '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"] .jp-RenderedText')
+        stderr = [e.text for e in drv.find_elements(By.CSS_SELECTOR, '.jp-RenderedText[data-mime-type="application/vnd.jupyter.stderr"]')]
         tracebacks = [e.text for e in drv.find_elements(By.CSS_SELECTOR, '.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')]
         assert not tracebacks, tracebacks[0][:2000]
+        assert not stderr, f'a cell wrote to stderr: {stderr[0][:2000]}'
         drv.save_screenshot(str(SHOTS / 'widgets_before.png'))
         before = [i.get_attribute('src') for i in imgs()[:3]]
 
@@ -115,14 +123,28 @@ def test_widgets_render_and_respond(lab):
         handle = drv.find_elements(By.CSS_SELECTOR, '.widget-slider .noUi-handle')[0]
         handle.click(); handle.send_keys(Keys.ARROW_LEFT)
         _wait(lambda: imgs()[1].get_attribute('src') != before[1], 120, 'the stitching viewer to redraw')
+
+        # the error-propagation explorer: another change from its drop-down; it regenerates the finer levels and redraws
+        change = Select(drv.find_element(By.XPATH, "//div[contains(@class, 'widget-dropdown')]"
+                                                   "[.//label[normalize-space()='change']]//select"))
+        assert change.first_selected_option.text == 'shift'
+        change.select_by_visible_text('colour')
+        _wait(lambda: imgs()[2].get_attribute('src') != before[2], 300, 'the error-propagation explorer to redraw')
         drv.execute_script("arguments[0].scrollIntoView()", imgs()[0])
         drv.save_screenshot(str(SHOTS / 'widgets_after.png'))
         after = [i.get_attribute('src') for i in imgs()[:3]]
-        assert after[0] != before[0] and after[1] != before[1]
+        assert all(a != b for a, b in zip(after, before)), 'a widget did not redraw'
+        assert not drv.find_elements(By.CSS_SELECTOR, '.jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')
+
+        # the page's console: read at all (the application announces its start there), and no error in it
+        assert any('Starting application' in e['message'] for e in read_console()), console[:5]
+        severe = [e['message'] for e in console if e['level'] == 'SEVERE']
+        assert not severe, f'the page logged {len(severe)} error(s) to its console, the first: {severe[0][:2000]}'
     except Exception:
         drv.save_screenshot(str(SHOTS / 'widgets_failure.png'))
         print((tmp / 'lab.log').read_text()[-3000:])
         print(drv.execute_script("return document.title"), drv.execute_script(kernel_dbg))
+        print('console:', [(e['level'], e['message'][:300]) for e in read_console()][-20:])
         raise
     finally:
         drv.quit()
