@@ -31,9 +31,11 @@ setuptools.setup(
                  'Natural Language :: ' + cfg['language'].title()] +
                 ['Programming Language :: Python :: ' + o for o in py_versions[py_versions.index(min_python):]],
     url=cfg['git_url'],
-    packages=setuptools.find_packages(include=['hpdm_nb', 'hpdm_nb.*']),
+    # the data folders (pretrained models, nbs/09c; Kinetics labels, nbs/12) are listed as packages of their own, as
+    # setuptools asks of any folder inside a package: namespace packages, found beside the code, holding only data
+    packages=setuptools.find_namespace_packages(include=['hpdm_nb', 'hpdm_nb.*'], exclude=['*.__pycache__']),
     include_package_data=True,
-    package_data={'hpdm_nb': ['weights/*/*', 'assets/*']},  # pretrained models (nbs/09c), Kinetics labels (nbs/12)
+    package_data={'hpdm_nb': ['weights/*/*', 'assets/*']},
     install_requires=requirements,
     extras_require={'dev': dev_requirements, 'text': text_requirements,
                     'all': dev_requirements + text_requirements},

@@ -183,3 +183,25 @@ def test_readme_examples_run():
     for code in blocks:
         proc = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
         assert proc.returncode == 0, code + proc.stderr[-3000:]
+
+
+def test_wheel_builds_quietly_and_carries_the_weights_and_assets(tmp_path):
+    """A wheel built from the packaging files (on a copy of them, so the tree is untouched) carries every shipped model's
+    files and every asset, and setuptools has nothing to warn about how the package's data folders are declared."""
+    import zipfile
+    root, src = Path(__file__).parent.parent, tmp_path / 'src'
+    for name in ('setup.py', 'settings.ini', 'pyproject.toml', 'README.md'): shutil.copy(root / name, tmp_path / name)
+    shutil.copytree(root / 'hpdm_nb', tmp_path / 'hpdm_nb', ignore=shutil.ignore_patterns('__pycache__'))
+    proc = subprocess.run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-v', '.',
+                           '-w', str(tmp_path / 'wheel')], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    log = proc.stdout + proc.stderr
+    warned = [line.strip() for line in log.splitlines() if 'Warning' in line and 'warning:' not in line]
+    assert 'would be ignored' not in log and not warned, warned  # setuptools' "Package would be ignored", for one
+    shipped = sorted(str(p.relative_to(root)) for d in ('weights', 'assets') for p in (root / 'hpdm_nb' / d).rglob('*')
+                     if p.is_file() and '__pycache__' not in p.parts)
+    assert any(p.endswith('model.safetensors') for p in shipped) and any(p.startswith('hpdm_nb/assets/') for p in shipped)
+    wheel = next((tmp_path / 'wheel').glob('hpdm_nb-*.whl'))
+    carried = set(zipfile.ZipFile(wheel).namelist())
+    assert not [p for p in shipped if p not in carried], [p for p in shipped if p not in carried]
+    assert {'hpdm_nb/weights.py', 'hpdm_nb/__init__.py'} <= carried  # the module beside the weights folder stays too
