@@ -19,7 +19,8 @@ from .sampling import level_guidance
 from .pretrained import card_sampler
 from .demo import demo_main
 from .outputs import dataset_class_names, model_text_encoder, preview_sampler, sample_measures, sampler_args, sampler_settings, save_samples
-from .distributed import pick_device, end_distributed, finish_process
+from .torch_core import pick_device
+from .distributed import end_distributed, finish_process
 from .tile_grid import resolve_stride, tile_count
 from .i3d import load_i3d
 from .fvd import FVDProtocol, fvd, evaluate_fvd

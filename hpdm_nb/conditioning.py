@@ -9,6 +9,8 @@ import math
 import torch
 import torch.nn as nn
 
+from .torch_core import rand_on
+
 # %% auto #0
 __all__ = ['NULL_LABEL', 'drop_labels', 'Conditioning']
 
@@ -22,8 +24,7 @@ def drop_labels(labels: torch.Tensor,  # class labels `B` (long)
                ) -> torch.Tensor:
     "Replace each label by `NULL_LABEL` with probability `p` (conditioning dropout, for classifier-free guidance)."
     if p <= 0: return labels
-    dev = labels.device if generator is None else generator.device
-    keep = (torch.rand(labels.shape, generator=generator, device=dev) >= p).to(labels.device)
+    keep = rand_on(labels.shape, generator, labels.device) >= p
     return torch.where(keep, labels, torch.full_like(labels, NULL_LABEL))
 
 # %% ../nbs/04a_conditioning.ipynb #a928daa3

@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 from typing import Sequence
 from .video_files import VideoFolder, VideoReadError, IMAGE_EXTS, probe_video, read_video_frames, resize_crop, clip_indices, humanise, read_image
 from .video import from_uint8, to_uint8, quantize, dequantize, _size3
-from .checkpoints import atomic_write
+from .torch_core import atomic_write
 
 # %% auto #0
 __all__ = ['SHARD_FORMAT', 'MemoryDataset', 'fits_in_memory', 'RenderedDataset', 'prepare_clip', 'prepare_shards', 'ShardDataset',

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from typing import Sequence
 from .video import check_video
 from .patches import level_video
-from .samplers import randn_on
+from .torch_core import randn_on
 from .tiled_denoiser import TiledDenoiser
 
 # %% auto #0

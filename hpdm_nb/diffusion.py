@@ -10,6 +10,8 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
+from .torch_core import randn_on, draw_device
+
 # %% auto #0
 __all__ = ['SIGMA_MIN', 'SIGMA_MAX', 'append_dims', 'EDMScalings', 'edm_scalings', 'Denoiser', 'sample_sigmas',
            'get_sigmas_karras']
@@ -98,7 +100,8 @@ def sample_sigmas(n: int,  # how many
                   generator: torch.Generator | None = None,
                   device=None, dtype=torch.float32) -> torch.Tensor:
     "Training noise levels, log-normal (EDM)."
-    return (torch.randn(n, generator=generator, dtype=dtype, device=device) * p_std + p_mean).exp()
+    at = draw_device(generator, device)  # computed where the generator lives, then moved: the same on any device
+    return (randn_on(n, generator, at, dtype) * p_std + p_mean).exp().to(device)
 
 
 SIGMA_MIN, SIGMA_MAX = 0.002, 80.0  # EDM's noise range: the sampler's last and first noise levels

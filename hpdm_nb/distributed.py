@@ -13,13 +13,13 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 from torch.distributed.device_mesh import init_device_mesh
 
+from .torch_core import pick_device
 from .config import HPDMConfig, ConfigError
 from .model import HPDM
 from .optim import make_ema
 
 # %% auto #0
-__all__ = ['DistInfo', 'pick_device', 'setup_distributed', 'end_distributed', 'finish_process', 'freeze_except', 'prepare_model',
-           'grad_sync']
+__all__ = ['DistInfo', 'setup_distributed', 'end_distributed', 'finish_process', 'freeze_except', 'prepare_model', 'grad_sync']
 
 # %% ../nbs/06c_distributed.ipynb #cfcdc3ba
 @dataclass
@@ -32,16 +32,6 @@ class DistInfo:
 
     @property
     def main(self) -> bool: return self.rank == 0
-
-
-def pick_device(device: str = 'auto',  # 'auto' (a GPU if there is one), 'cpu' or 'cuda'
-                index: int = 0,  # which GPU (under torchrun: LOCAL_RANK)
-               ) -> torch.device:
-    "The device a setting names; 'cuda' without a GPU is an error that says what would work."
-    if device not in ('auto', 'cpu', 'cuda'): raise ValueError(f"device={device!r}: use 'auto', 'cpu' or 'cuda'")
-    if device == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError('device=cuda was asked for but no CUDA device is available; use device=cpu or auto')
-    return torch.device('cuda', index) if device != 'cpu' and torch.cuda.is_available() else torch.device('cpu')
 
 
 def setup_distributed(device: str = 'auto') -> DistInfo:

@@ -18,8 +18,7 @@ from .video_files import VIDEO_EXTS, probe_video, read_video_frames, clip_indice
 from .video import from_uint8, check_video
 from .i3d import I3D, load_i3d, i3d_features
 from .sampling import sample_pyramid
-from .checkpoints import atomic_save
-from .distributed import pick_device
+from .torch_core import atomic_save, pick_device
 
 # %% auto #0
 __all__ = ['frechet_distance', 'FVDProtocol', 'describe_source', 'iter_videos', 'fvd', 'sample_videos', 'training_source',

@@ -13,7 +13,7 @@ from .patches import sample_starts, extract_patches, starts_to_coords
 from .diffusion import sample_sigmas, append_dims, SIGMA_MIN
 from .conditioning import drop_labels, NULL_LABEL
 from .model import HPDM
-from .samplers import randn_on
+from .torch_core import randn_on, rand_on
 
 # %% auto #0
 __all__ = ['PyramidLoss', 'pyramid_loss', 'step_cost', 'finished_context']
@@ -52,9 +52,8 @@ def pyramid_loss(model: HPDM,  # the model
     net = getattr(model, 'module', model)  # a DDP-wrapped model keeps its attributes on .module
     cfg, pyr = net.cfg, net.cfg.pyramid
     B, dev, dt = videos.shape[0], videos.device, videos.dtype
-    gdev = generator.device if generator is not None else dev
-    rand = lambda *shape: torch.rand(*shape, generator=generator, device=gdev).to(dev)
-    randn = lambda shape: randn_on(shape, generator, dev, dt)  # drawn where the generator lives (nbs/02b)
+    rand = lambda *shape: rand_on(shape, generator, dev)  # drawn where the generator lives (nbs/00a)
+    randn = lambda shape: randn_on(shape, generator, dev, dt)
     continuous = cfg.patch_positions == 'continuous'  # real-valued starts where an axis is downsampled (nbs/01)
     if starts is None: starts = sample_starts(pyr, B, generator, continuous)  # drawn on the generator's device
     patches = extract_patches(videos, pyr, starts, mode='trilinear' if continuous else 'area')
@@ -62,7 +61,7 @@ def pyramid_loss(model: HPDM,  # the model
     L = pyr.n_levels
     keep = None  # per level, the samples whose loss counts (None: all)
     if sigmas is None:
-        sigmas = [sample_sigmas(B, *cfg.level_noise(l), generator, device=gdev, dtype=dt).to(dev) for l in range(L)]
+        sigmas = [sample_sigmas(B, *cfg.level_noise(l), generator, device=dev, dtype=dt) for l in range(L)]
         p_clean = cfg.clean_context if clean_context is None else clean_context
         if p_clean > 0 and L > 1 and clean_mask is None: clean_mask, clean_u = rand(B) < p_clean, rand(B)
     if noises is None: noises = [randn(p.shape) for p in patches]

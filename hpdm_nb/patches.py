@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
 
 from .video import check_video, to_uint8
+from .torch_core import rand_on
 
 # %% auto #0
 __all__ = ['AXES', 'PAPER_PYRAMIDS', 'LEVEL_COLOURS', 'PatchCoords', 'grid_coords', 'relative_grid', 'PyramidError', 'Pyramid',
@@ -161,14 +162,13 @@ def sample_starts(pyramid: Pyramid,  # the pyramid
     dev = u.device if u is not None else torch.device('cpu')  # given uniforms: computed where they are
     r = torch.tensor(pyramid.patch, dtype=torch.float64, device=dev)
     starts = torch.zeros(B, L, 3, dtype=torch.float64, device=dev)
-    gdev = None if generator is None else generator.device  # drawn where the generator lives, kept on the CPU
     for l in range(1, L):
         f = torch.tensor([a / b for a, b in zip(pyramid.resolution(l), pyramid.resolution(l - 1))], dtype=torch.float64,
                          device=dev)
         lo = starts[:, l - 1] * f  # the parent's start, in this level's pixels
         room = r * (f - 1)  # how far the child can move inside the parent
         ul = u[:, l - 1].double() if u is not None else \
-            torch.rand(B, 3, generator=generator, dtype=torch.float64, device=gdev).cpu()
+            rand_on((B, 3), generator, 'cpu', torch.float64)  # drawn where the generator lives, kept on the CPU
         full = torch.tensor([a == b for a, b in zip(pyramid.resolution(l), pyramid.target)], device=dev)
         if continuous:
             cont = lo + ul * room

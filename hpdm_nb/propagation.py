@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 
 from .video import check_video
 from .patches import Pyramid
-from .samplers import randn_on
+from .torch_core import randn_on
 from .sampling import sample_pyramid
 
 # %% auto #0

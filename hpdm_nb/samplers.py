@@ -10,22 +10,17 @@ import torch
 import torch.nn as nn
 from tqdm.auto import trange
 
+from .torch_core import randn_on
 from .diffusion import append_dims
 
 # %% auto #0
-__all__ = ['SAMPLERS', 'to_d', 'randn_on', 'default_noise_sampler', 'sample_euler', 'sample_heun', 'generate', 'GaussianMixture',
-           'guide', 'CFGDenoiser']
+__all__ = ['SAMPLERS', 'to_d', 'default_noise_sampler', 'sample_euler', 'sample_heun', 'generate', 'GaussianMixture', 'guide',
+           'CFGDenoiser']
 
 # %% ../nbs/02b_samplers.ipynb #af7b7011
 def to_d(x: torch.Tensor, sigma: torch.Tensor, denoised: torch.Tensor) -> torch.Tensor:
     "The ODE's derivative `dx/dsigma = (x - D(x; sigma)) / sigma`."
     return (x - denoised) / append_dims(sigma, x.ndim)
-
-
-def randn_on(shape, generator: torch.Generator | None = None, device=None, dtype=None) -> torch.Tensor:
-    "Standard normal noise on `device`, drawn where `generator` lives (a CPU generator can feed samples on a GPU)."
-    gdev = generator.device if generator is not None else device
-    return torch.randn(shape, generator=generator, device=gdev, dtype=dtype).to(device)
 
 
 def default_noise_sampler(x: torch.Tensor, generator: torch.Generator | None = None) -> Callable:

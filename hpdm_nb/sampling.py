@@ -11,7 +11,8 @@ import torch.nn.functional as F
 
 from tqdm.auto import tqdm
 from .diffusion import get_sigmas_karras, SIGMA_MIN, SIGMA_MAX
-from .samplers import SAMPLERS, default_noise_sampler, randn_on
+from .samplers import SAMPLERS, default_noise_sampler
+from .torch_core import randn_on
 from .conditioning import NULL_LABEL
 from .model import HPDM
 from .tile_grid import resolve_stride, shifted_starts
@@ -50,7 +51,7 @@ def sample_generators(seeds: Sequence[int], device='cpu') -> list[torch.Generato
 
 def per_sample_randn(generators: Sequence[torch.Generator], shape: Sequence[int], device, dtype) -> torch.Tensor:
     "Standard normal noise `len(generators),*shape`, row `i` from generator `i`."
-    return torch.stack([torch.randn(tuple(shape), generator=g, device=g.device, dtype=dtype) for g in generators]).to(device)
+    return torch.stack([randn_on(tuple(shape), g, device, dtype) for g in generators])
 
 # %% ../nbs/08c_sampling.ipynb #ca1f738e
 START_FRAMES = ('centre', 'even')

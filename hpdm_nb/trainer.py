@@ -16,8 +16,9 @@ from tqdm.auto import tqdm
 from .config import HPDMConfig, ConfigError
 from .runconfig import TrainConfig, check_levels
 from .optim import make_optimizer, train_step, finite_in_all_processes
+from .torch_core import atomic_write
 from .checkpoints import (CheckpointError, load_checkpoint, save_checkpoint, save_snapshot, restore_checkpoint,
-                                 ema_model, atomic_write)
+                                 ema_model)
 from .distributed import setup_distributed, prepare_model, grad_sync, freeze_except
 from .model import HPDM
 from .loading import make_loader, make_dataset, text_encoder_for

@@ -119,7 +119,8 @@ def test_legacy_checkpoint_samples_but_does_not_resume(single, tmp_path):
     "A checkpoint from before the per-level position gain (tokenizer.pos_scale) samples with gain 1; resuming it is refused."
     from hpdm_nb.runconfig import resolve_config
     from hpdm_nb.trainer import train
-    from hpdm_nb.checkpoints import atomic_save, CheckpointError
+    from hpdm_nb.torch_core import atomic_save
+    from hpdm_nb.checkpoints import CheckpointError
     from hpdm_nb.weights import load_model
     old = ckpt(single)
     for k in ('model', 'ema'): old[k] = {n: v for n, v in old[k].items() if not n.endswith('pos_scale')}

@@ -17,7 +17,7 @@ PKG = ROOT / 'hpdm_nb'
 
 # bottom first: a module may import from its own layer and the layers before it
 LAYERS = {
-    'core': ['video', 'shapes', 'video_files', 'patches', 'diffusion', 'samplers', 'rin', 'tokens', 'unet', 'fusion',
+    'core': ['torch_core', 'video', 'shapes', 'video_files', 'patches', 'diffusion', 'samplers', 'rin', 'tokens', 'unet', 'fusion',
              'conditioning', 'config', 'model', 'text'],
     'training': ['loss', 'draws', 'optim', 'distributed', 'checkpoints', 'weights', 'runconfig', 'datasets', 'loading',
                  'trainer'],
