@@ -16,7 +16,8 @@ from hpdm_nb.draws import draw_sample_noise, sample_seed
 from hpdm_nb.patches import sample_starts
 from hpdm_nb.diffusion import sample_sigmas
 from hpdm_nb.distributed import setup_distributed, prepare_model
-from hpdm_nb.optim import make_optimizer, train_step
+from hpdm_nb.optim import make_optimizer
+from hpdm_nb.step import train_step
 from hpdm_nb.shapes import MovingShapes
 
 

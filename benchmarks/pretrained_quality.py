@@ -129,7 +129,7 @@ def main():
         folder = publish_pretrained(run, a.publish, a.description, a.command, half=use_half, quality=q, notes=notes, **extra)
         if not a.dest: load_pretrained(a.publish)  # the published folder loads as users will load it
         import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-        from hpdm_nb.sampling import level_sheet
+        from hpdm_nb.video import level_sheet
         from hpdm_nb.shapes import SHAPE_KINDS
         names = ([f'"{c}"' for c in data['held_captions'][:8]] if mcfg.dim_text else
                  [f'{SHAPE_KINDS[i % 4]}, seed {a.seed + i}' for i in range(8)])

@@ -19,7 +19,8 @@ import argparse, statistics, time
 import torch
 from hpdm_nb.runconfig import recipe_stages, resolve_config
 from hpdm_nb.model import HPDM
-from hpdm_nb.optim import make_optimizer, param_groups, train_step, make_ema
+from hpdm_nb.optim import make_optimizer, param_groups, make_ema
+from hpdm_nb.step import train_step
 from hpdm_nb.distributed import freeze_except
 from hpdm_nb.shapes import MovingShapes
 from hpdm_nb.draws import sample_seed

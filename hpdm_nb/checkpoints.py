@@ -4,7 +4,7 @@
 
 # %% ../nbs/06d_checkpoints.ipynb #ffa92dcd
 from __future__ import annotations
-import json, os
+import json
 from pathlib import Path
 
 import torch

@@ -66,7 +66,7 @@ def pyramid_loss(model: HPDM,  # the model
         if p_clean > 0 and L > 1 and clean_mask is None: clean_mask, clean_u = rand(B) < p_clean, rand(B)
     if noises is None: noises = [randn(p.shape) for p in patches]
     sigmas = [torch.as_tensor(s, device=dev, dtype=dt).reshape(-1).expand(B) for s in sigmas]
-    if clean_mask is not None and L > 1:  # drawn above, or given (the trainer draws them per sample, nbs/06b)
+    if clean_mask is not None and L > 1:  # drawn above, or given (the trainer draws them per sample, nbs/06b_step)
         sigmas, keep = finished_context(sigmas, clean_mask.to(dev), clean_u.to(dev))
     if levels is not None:  # coarse levels never see finer ones: drop the finer levels after every draw is made
         if not 1 <= levels <= L: raise ValueError(f'levels={levels}: the model has {L} levels, so use 1 to {L}')

@@ -16,7 +16,8 @@ from .shapes import SHAPE_KINDS, held_out_shapes
 from .config import HPDMConfig
 from .model import HPDM
 from .text import SHAPE_PROMPTS, TextEncoder
-from .sampling import sample_pyramid, level_sheet
+from .sampling import sample_pyramid
+from .video import level_sheet
 from .seams import variant_borders, seam_stats, seam_summary
 from .dead_pixels import dead_rate
 

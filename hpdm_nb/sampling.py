@@ -17,31 +17,9 @@ from .conditioning import NULL_LABEL
 from .model import HPDM
 from .tile_grid import resolve_stride, shifted_starts
 from .tiled_denoiser import TiledDenoiser, MEMORY_BUDGET
-from .video import frame_sheet, show_videos
 
 # %% auto #0
-__all__ = ['START_FRAMES', 'level_sheet', 'show_levels', 'sample_generators', 'per_sample_randn', 'upsample_start',
-           'level_guidance', 'sample_pyramid']
-
-# %% ../nbs/08c_sampling.ipynb #e5c3b512
-def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None = None, names=None):
-    "A frame sheet with every pyramid level of the first `n` samples, upsampled to the finest level's size."
-    size = levels[-1].shape[2:]
-    rows = {}
-    for i in range(min(n, len(levels[0]))):
-        for l, v in enumerate(levels):
-            up = F.interpolate(v[i:i + 1].float(), size=size, mode='nearest')[0]
-            rows[f'{names[i] if names else f"sample {i}"}\nlevel {l} {"x".join(map(str, v.shape[2:]))}'] = up.clamp(-1, 1)
-    return frame_sheet(rows, n_frames=n_frames, title=title)
-
-
-def show_levels(levels: list, i: int = 0,  # every level of sample `i`
-                height: int = 128, title: str | None = None):
-    "Play every pyramid level of one sample side by side and in step: each level's frames repeated to the finest level's count."
-    T = levels[-1].shape[2]
-    show_videos({f'{title + ", " if title else ""}level {l}: {"x".join(map(str, v.shape[2:]))}':
-                 F.interpolate(v[i:i + 1].float(), size=(T, *v.shape[3:]), mode='nearest')[0].clamp(-1, 1)
-                 for l, v in enumerate(levels)}, height=height)
+__all__ = ['START_FRAMES', 'sample_generators', 'per_sample_randn', 'upsample_start', 'level_guidance', 'sample_pyramid']
 
 # %% ../nbs/08c_sampling.ipynb #9c22723e
 def sample_generators(seeds: Sequence[int], device='cpu') -> list[torch.Generator]:

@@ -15,7 +15,8 @@ import matplotlib.pyplot as plt
 from tqdm.auto import tqdm
 from .config import HPDMConfig, ConfigError
 from .runconfig import TrainConfig, check_levels
-from .optim import make_optimizer, train_step, finite_in_all_processes
+from .optim import make_optimizer
+from .step import train_step, finite_in_all_processes
 from .torch_core import atomic_write
 from .checkpoints import (CheckpointError, load_checkpoint, save_checkpoint, save_snapshot, restore_checkpoint,
                                  ema_model)

@@ -10,12 +10,12 @@ from typing import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 import matplotlib.pyplot as plt
 import mediapy
 
 # %% auto #0
-__all__ = ['VideoShapeError', 'check_video', 'quantize', 'dequantize', 'to_uint8', 'from_uint8', 'video_grid', 'setup_ffmpeg',
-           'show_videos', 'show_video', 'write_video', 'frame_sheet']
+__all__ = ['VideoShapeError', 'check_video', 'quantize', 'dequantize', 'to_uint8', 'from_uint8', 'video_grid', 'setup_ffmpeg', 'show_videos', 'show_video', 'write_video', 'frame_sheet', 'level_sheet', 'show_levels']
 
 # %% ../nbs/00_video.ipynb #972bf638
 class VideoShapeError(ValueError):
@@ -182,3 +182,23 @@ def frame_sheet(videos,  # a batch `B,C,T,H,W`, a list of videos, or a dict {row
     if title: fig.suptitle(title)
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / fig.get_figheight()) if title else None)  # keep the title's strip free
     return fig
+
+# %% ../nbs/08c_sampling.ipynb #e5c3b512
+def level_sheet(levels: list, n: int = 4, n_frames: int = 8, title: str | None = None, names=None):
+    "A frame sheet with every pyramid level of the first `n` samples, upsampled to the finest level's size."
+    size = levels[-1].shape[2:]
+    rows = {}
+    for i in range(min(n, len(levels[0]))):
+        for l, v in enumerate(levels):
+            up = F.interpolate(v[i:i + 1].float(), size=size, mode='nearest')[0]
+            rows[f'{names[i] if names else f"sample {i}"}\nlevel {l} {"x".join(map(str, v.shape[2:]))}'] = up.clamp(-1, 1)
+    return frame_sheet(rows, n_frames=n_frames, title=title)
+
+
+def show_levels(levels: list, i: int = 0,  # every level of sample `i`
+                height: int = 128, title: str | None = None):
+    "Play every pyramid level of one sample side by side and in step: each level's frames repeated to the finest level's count."
+    T = levels[-1].shape[2]
+    show_videos({f'{title + ", " if title else ""}level {l}: {"x".join(map(str, v.shape[2:]))}':
+                 F.interpolate(v[i:i + 1].float(), size=(T, *v.shape[3:]), mode='nearest')[0].clamp(-1, 1)
+                 for l, v in enumerate(levels)}, height=height)

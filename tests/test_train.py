@@ -170,15 +170,15 @@ def test_preview_samples_are_shared_out_among_processes(tmp_path):
 INF_ON_LAST_RANK = '''
 import dataclasses, json, sys
 import torch.distributed as dist
-import hpdm_nb.optim as optim
+import hpdm_nb.step as step
 from hpdm_nb.runconfig import resolve_config
 from hpdm_nb.trainer import train
-calls, real = [0], optim.pyramid_loss
+calls, real = [0], step.pyramid_loss
 def loss(*a, **kw):  # at step 2, only the last process's loss is infinite, and its gradient stays finite
     res = real(*a, **kw); calls[0] += 1
     last = not dist.is_initialized() or dist.get_rank() == dist.get_world_size() - 1
     return dataclasses.replace(res, loss=res.loss + float('inf')) if last and calls[0] == 2 else res
-optim.pyramid_loss = loss
+step.pyramid_loss = loss
 train(*resolve_config('tiny', sys.argv[2:] + [f'out={sys.argv[1]}']), progress=False)
 from hpdm_nb.distributed import finish_process
 finish_process(0)

@@ -109,7 +109,8 @@ def main():
     def step_at(batch, bf16=False, compile=False):
         "A workshop-64 model, its optimiser, and a function that runs one training step at `batch` on the device."
         from hpdm_nb.distributed import setup_distributed, prepare_model
-        from hpdm_nb.optim import make_optimizer, train_step
+        from hpdm_nb.optim import make_optimizer
+        from hpdm_nb.step import train_step
         from hpdm_nb.draws import sample_seed
         from hpdm_nb.shapes import MovingShapes
         mcfg, _ = resolve_config('workshop-64', dict(device=dev))

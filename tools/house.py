@@ -4,7 +4,9 @@ Reads every module of hpdm_nb with `ast` (nothing is imported) and checks:
 - every module sits in exactly one layer of `LAYERS` (a new module must be placed here, so the picture stays true);
 - a module imports only from its own layer or the layers below it;
 - no import cycle, within a layer or across;
-- no import inside a function, except of an optional or slow dependency named in `LAZY` (and never of hpdm_nb).
+- no import inside a function, except of an optional or slow dependency named in `LAZY` (and never of hpdm_nb);
+- a module listed in `LIGHT` never pulls in, directly or through another module, one of `HEAVY` (the model, the trainer):
+  data, files, devices, noise and measures stay cheap to import for a loader worker, a benchmark or a test.
 
 Prints the picture (layers, each module with what it imports from the package) and exits 1 with the reasons on any
 violation. Usage: python tools/house.py [--markdown]   (--markdown prints the table of .github/CONTRIBUTING.md)
@@ -19,12 +21,20 @@ PKG = ROOT / 'hpdm_nb'
 LAYERS = {
     'core': ['torch_core', 'video', 'shapes', 'video_files', 'patches', 'diffusion', 'samplers', 'rin', 'tokens', 'unet', 'fusion',
              'conditioning', 'config', 'model', 'text'],
-    'training': ['loss', 'draws', 'optim', 'distributed', 'checkpoints', 'weights', 'runconfig', 'datasets', 'loading',
+    'training': ['loss', 'draws', 'optim', 'step', 'distributed', 'checkpoints', 'weights', 'runconfig', 'datasets', 'loading',
                  'trainer'],
     'inference': ['tile_grid', 'tiled_denoiser', 'sampling', 'profiling'],
     'artefacts': ['pretrained'],
     'applications': ['quality', 'seams', 'propagation', 'dead_pixels', 'widgets', 'i3d', 'outputs', 'fvd', 'demo', 'cli'],
 }
+
+# what a light module must never pull in, and why it is heavy
+HEAVY = {'model': 'the whole network (config, tokens, RIN blocks, fusion, U-Net) built to be used',
+         'trainer': 'the training loop, with processes, checkpoints, weights and the optimiser'}
+# modules that must stay light: each imports, through every path, none of HEAVY
+LIGHT = ['torch_core', 'video', 'shapes', 'video_files', 'patches', 'diffusion', 'samplers', 'rin', 'tokens', 'unet',
+         'fusion', 'conditioning', 'config', 'text', 'draws', 'optim', 'runconfig', 'datasets', 'loading', 'tile_grid',
+         'i3d']
 
 # imports that may wait inside a function: optional extras, or slow imports that one function needs
 LAZY = {
@@ -86,6 +96,18 @@ def check():
                 if m in layer_of and dep in layer_of and layer_of[dep] > layer_of[m]:
                     problems.append(f'{m} ({names[layer_of[m]]}) imports {dep} from the layer above ({names[layer_of[dep]]})')
         graph[m] = sorted(deps)
+    # light modules: the first path from each to a heavy module, breadth first
+    for m in LIGHT:
+        if m not in graph: problems.append(f'{m}: listed in LIGHT but hpdm_nb/{m}.py does not exist'); continue
+        paths, queue = {m: [m]}, [m]
+        while queue:
+            cur = queue.pop(0)
+            for d in graph.get(cur, []):
+                if d in paths: continue
+                paths[d] = paths[cur] + [d]; queue.append(d)
+                if d in HEAVY:
+                    problems.append(f'{m} must stay light (LIGHT in tools/house.py) but pulls in {d}, {HEAVY[d]}: '
+                                    + ' -> '.join(paths[d]) + ' (import what it needs from a lighter module)')
     # cycles: depth-first search
     state, stack = {}, []
     def dfs(m):
@@ -117,4 +139,5 @@ if __name__ == '__main__':
         print(f'\n{len(problems)} problem(s) with the shape of hpdm_nb:', file=sys.stderr)
         for p in problems: print('  ' + p, file=sys.stderr)
         sys.exit(1)
-    print(f'\n{len(graph)} modules in {len(LAYERS)} layers, every import downward, no cycle')
+    print(f'\n{len(graph)} modules in {len(LAYERS)} layers, every import downward, no cycle; '
+          f'{len(LIGHT)} light modules pull in none of {", ".join(HEAVY)}')
