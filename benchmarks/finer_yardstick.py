@@ -1,0 +1,156 @@
+"""Can a small convolutional network draw a finer level from the data's own coarser level? A yardstick for HPDM's finer levels.
+
+HPDM's finer levels, given the data's own coarser level, draw frayed blobs (benchmarks/README.md, 'Finished context').
+Is the budget short, or the design? This script trains a small conditional 3D U-Net (the level-0 U-Net's blocks,
+nbs/13) as an EDM denoiser of one finer level `l`, reading the noisy level and the coarser level upsampled beside it,
+on the same 8x16x16 crops, noise distribution (HPDM's finer levels': ln sigma ~ N(-1.2, 1.2)), batch and optimiser
+as HPDM's finer levels train with. At chosen steps it samples held-out videos' level `l` from their own level `l-1`
+with the shipped card's sampler for that level (Euler, started from the upsampled coarser level plus noise of sigma
+0.1, frames placed even, `steps / 2**l` steps) and measures it as the model cards do (nbs/09b: one object, right kind,
+grain over the data's). `--hpdm pretrained:workshop` measures HPDM's own level `l` the same way beside it, and the
+data's coarser level upsampled is measured as the floor (what a level that only copied its context would score).
+
+Usage: python benchmarks/finer_yardstick.py [--level 1] [--steps 4000] [--sample-at 1000,2000,4000] [--n 32]
+       [--hpdm pretrained:workshop] [--threads 1] [--out runs/yardstick-finer-l1]
+"""
+import argparse, json, math, os, time
+from pathlib import Path
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from hpdm_nb.unet import UNetBlock
+from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras, SIGMA_MIN
+from hpdm_nb.samplers import sample_euler
+from hpdm_nb.patches import level_video
+from hpdm_nb.config import get_config
+from hpdm_nb.quality import shapes_data, quality_report
+from hpdm_nb.video import dequantize
+import hpdm_nb.sampling as sampling
+
+
+class FinerUNet(nn.Module):
+    "A 3D U-Net denoiser of a finer level, reading the upsampled coarser level beside the noisy input."
+    def __init__(self, widths=(32, 64, 96), dim_cond: int = 64, channels: int = 3):
+        super().__init__()
+        w = list(widths)
+        self.embed = nn.Sequential(nn.Linear(1, dim_cond), nn.SiLU(), nn.Linear(dim_cond, dim_cond), nn.SiLU())
+        self.stem = nn.Conv3d(2 * channels, w[0], 3, padding=1)
+        self.down = nn.ModuleList([UNetBlock(a, b, dim_cond) for a, b in zip([w[0]] + w[:-1], w)])
+        self.mid = UNetBlock(w[-1], w[-1], dim_cond)
+        self.up = nn.ModuleList([UNetBlock(2 * a, b, dim_cond) for a, b in zip(w[::-1], w[::-1][1:] + [w[0]])])
+        self.out = nn.Conv3d(w[0], channels, 3, padding=1)
+        nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
+
+    def forward(self, x, c_noise, coarse):
+        cond = self.embed(c_noise.reshape(-1, 1).expand(x.shape[0], 1).to(x.dtype))
+        skips, h = [], self.stem(torch.cat([x, coarse], 1))
+        for i, blk in enumerate(self.down):
+            h = blk(h if i == 0 else F.avg_pool3d(h, 2), cond); skips.append(h)
+        h = self.mid(h, cond)
+        for i, blk in enumerate(self.up):
+            h = blk(torch.cat([h if i == 0 else F.interpolate(h, scale_factor=2.0), skips.pop()], 1), cond)
+        return self.out(F.silu(h))
+
+
+def crops(level, coarse_up, patch, gen):
+    "The same random `patch`-sized crop of each video's level and of its upsampled coarser level."
+    B, (t, h, w) = level.shape[0], patch
+    T, H, W = level.shape[2:]
+    idx = [torch.randint(0, n - k + 1, (B,), generator=gen) for n, k in zip((T, H, W), (t, h, w))]
+    pick = lambda v: torch.stack([v[b, :, a:a + t, c:c + h, d:d + w] for b, (a, c, d) in enumerate(zip(*idx))])
+    return pick(level), pick(coarse_up)
+
+
+def measure(levels_fn, data, pyr, l, n, tokenizer):
+    "The cards' measurements of level `l` (given data levels below it): one object, right kind, grain ratio."
+    held = data['held'][:n]
+    given = [level_video(held, pyr, k) for k in range(l)]
+    t0 = time.time()
+    top = levels_fn(given)
+    secs = time.time() - t0
+    rep = quality_report(given + [top], data['held_labels'][:n], data['train'], data['held'][:n], data['held_labels'][:n],
+                         data['train'][:512], data['train_labels'][:512], pyr, tokenizer)[f'level_{l}']
+    s, q = rep['samples'], rep['ratios']
+    return dict(one_object=s['one_object'], kind=s['kind_accuracy'], grain=q['grain'], copy=q['copy'],
+                data_kind=rep['data']['kind_accuracy'], seconds=secs)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--config', default='workshop-64', help="the model whose pyramid and data the yardstick takes")
+    ap.add_argument('--level', type=int, default=1)
+    ap.add_argument('--steps', type=int, default=4000)
+    ap.add_argument('--sample-at', default='1000,2000,4000')
+    ap.add_argument('--batch', type=int, default=8)
+    ap.add_argument('--lr', type=float, default=1e-3)
+    ap.add_argument('--p-mean', type=float, default=-1.2)
+    ap.add_argument('--p-std', type=float, default=1.2)
+    ap.add_argument('--widths', default='32,64,96')
+    ap.add_argument('--n', type=int, default=32, help='held-out videos to sample and measure')
+    ap.add_argument('--coarse-start', type=float, default=0.1)
+    ap.add_argument('--sampler-steps', type=int, default=64, help="level 0's steps; level l takes steps / 2**l")
+    ap.add_argument('--hpdm', help='also measure this HPDM (run folder or pretrained:NAME) given the same coarser levels')
+    ap.add_argument('--threads', type=int, default=0)
+    ap.add_argument('--out', default=None)
+    a = ap.parse_args()
+    if a.threads: torch.set_num_threads(a.threads)
+    cfg, l = get_config(a.config), a.level
+    pyr = cfg.pyramid
+    if not 1 <= l < cfg.n_levels: raise SystemExit(f'--level must be 1 to {cfg.n_levels - 1} for {cfg.name}')
+    out = Path(a.out or f'runs/yardstick-finer-l{l}'); out.mkdir(parents=True, exist_ok=True)
+    results = json.loads((out / 'results.json').read_text()) if (out / 'results.json').exists() else {}
+    def save(): tmp = out / 'results.json.tmp'; tmp.write_text(json.dumps(results, indent=1)); os.replace(tmp, out / 'results.json')
+    data = shapes_data(4096, cfg.target, 0, n_held=max(64, a.n))
+    res_l = pyr.resolution(l)
+    sin = cfg.level_sigma_in(l)
+    steps_l = max(4, a.sampler_steps // 2 ** l)
+    def up(coarse): return sampling.upsample_start(coarse, res_l[1:] if False else res_l, 'even')
+
+    if 'upsampled' not in results:  # the floor: the coarser level, upsampled, as the level
+        results['upsampled'] = measure(lambda given: up(given[-1]), data, pyr, l, a.n, cfg.tokenizer); save()
+        print('data level', l - 1, 'upsampled:', results['upsampled'], flush=True)
+    if a.hpdm and 'hpdm' not in results:
+        from hpdm_nb.weights import load_pretrained, load_model
+        model = load_pretrained(a.hpdm.split(':', 1)[1]) if a.hpdm.startswith('pretrained:') else load_model(a.hpdm)
+        model.eval()
+        fn = lambda given: sampling.sample_pyramid(model, a.n, labels=data['held_labels'][:a.n], seeds=range(a.n), given=given,
+                                                   levels=l + 1, steps=a.sampler_steps, coarse_start=a.coarse_start,
+                                                   coarse_frames='even', progress=False)[l]
+        results['hpdm'] = dict(measure(fn, data, pyr, l, a.n, cfg.tokenizer), model=a.hpdm); save()
+        print('HPDM', a.hpdm, results['hpdm'], flush=True)
+
+    torch.manual_seed(0)
+    net = Denoiser(FinerUNet(tuple(int(w) for w in a.widths.split(','))), cfg.sigma_data, sin)
+    ema = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.5 ** (1 / 500)))
+    opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=0.01, fused=True)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1, (s + 1) / 200) * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1, s / a.steps)))))
+    train, gen = data['train'], torch.Generator().manual_seed(0)
+    at = {int(s) for s in a.sample_at.split(',')}
+    print(f'yardstick for level {l} ({res_l}): {sum(p.numel() for p in net.parameters()):,} parameters', flush=True)
+    t0 = time.time()
+    for step in range(1, a.steps + 1):
+        idx = torch.randint(0, len(train), (a.batch,), generator=gen)
+        v = train[idx] if torch.is_tensor(train) else torch.stack([train[int(i)] for i in idx])
+        v = dequantize(v) if v.dtype == torch.uint8 else v.float()
+        lv, co = level_video(v, pyr, l), up(level_video(v, pyr, l - 1))
+        x, c = crops(lv, co, pyr.patch, gen)
+        sigma = sample_sigmas(a.batch, a.p_mean, a.p_std, gen)
+        loss = net.loss(x, sigma, coarse=c / sin).mean()
+        opt.zero_grad(set_to_none=True); loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0); opt.step(); sched.step(); ema.update_parameters(net)
+        if step % 250 == 0: print(f'step {step}: loss {loss.item():.4f} ({time.time() - t0:.0f} s)', flush=True)
+        if step in at and str(step) not in results:
+            den = ema.module.eval()
+            def fn(given):
+                co = up(given[-1])
+                g = torch.Generator().manual_seed(0)
+                x0 = co / sin + a.coarse_start * torch.randn(co.shape, generator=g)
+                sig = get_sigmas_karras(steps_l, SIGMA_MIN, a.coarse_start)
+                return sample_euler(lambda y, s: den(y, s.reshape(-1).expand(y.shape[0]), coarse=co / sin), x0, sig, disable=True) * sin
+            results[str(step)] = dict(measure(fn, data, pyr, l, a.n, cfg.tokenizer), videos=step * a.batch); save()
+            print(f'step {step}:', results[str(step)], flush=True)
+            den.train()
+
+
+if __name__ == '__main__':
+    main()
