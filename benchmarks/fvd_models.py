@@ -19,7 +19,7 @@ from hpdm_nb.shapes import MovingShapes
 from hpdm_nb.fvd import FVDProtocol, evaluate_fvd, frechet_distance
 from hpdm_nb.i3d import i3d_features, load_i3d
 from hpdm_nb.weights import load_model
-from hpdm_nb.outputs import sampler_args, sampler_settings
+from hpdm_nb.sampling import sampler_args, sampler_settings
 
 
 def main():

@@ -19,7 +19,7 @@ from hpdm_nb.config import HPDMConfig
 from hpdm_nb.model import HPDM
 from hpdm_nb.weights import read_weights
 from hpdm_nb.quality import shapes_data, evaluate_model
-from hpdm_nb.outputs import sampler_args, sampler_settings
+from hpdm_nb.sampling import sampler_args, sampler_settings
 
 
 def measure(run: Path, mcfg, data, snap: Path, a, sampler) -> dict:

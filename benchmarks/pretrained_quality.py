@@ -21,7 +21,7 @@ from hpdm_nb.checkpoints import load_checkpoint, clean_state_dict
 from hpdm_nb.weights import read_weights
 from hpdm_nb.quality import shapes_data, evaluate_model
 from hpdm_nb.weights import load_pretrained
-from hpdm_nb.outputs import sampler_args, sampler_settings
+from hpdm_nb.sampling import sampler_args, sampler_settings
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'tools'))
 from publish import publish_pretrained, card_markdown  # tools/publish.py: a maintainer's tool, not the library
 
@@ -140,7 +140,7 @@ def main():
         from hpdm_nb.quality import data_judge
         card = json.loads((folder / 'card.json').read_text()); card['image'] = 'samples.png'
         if a.sweep and mcfg.dim_text:  # text following against the guidance scale, the shipped weights
-            from hpdm_nb.text import text_following
+            from hpdm_nb.quality import text_following
             model = half if use_half else full
             prompts = data['held_captions'][:a.sweep_n]
             judge = data_judge(data, 512)

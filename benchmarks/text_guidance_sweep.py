@@ -19,7 +19,8 @@ from hpdm_nb.weights import load_pretrained, pretrained_folder
 from hpdm_nb.pretrained import model_card, card_sampler
 from hpdm_nb.quality import shapes_data, data_judge
 from hpdm_nb.sampling import sample_pyramid
-from hpdm_nb.text import TextEncoder, text_following
+from hpdm_nb.text import TextEncoder
+from hpdm_nb.quality import text_following
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / 'tools'))
 from publish import write_card  # tools/publish.py: a maintainer's tool, not the library

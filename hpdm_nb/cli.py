@@ -15,10 +15,10 @@ from .trainer import train, BadStepsError
 from .runconfig import resolve_config, recipe_stages, RECIPES, TRAIN_PRESETS, TrainConfig
 from .checkpoints import CheckpointError, export_ema
 from .weights import load_model
-from .sampling import level_guidance
+from .sampling import level_guidance, sampler_args, sampler_settings
 from .pretrained import card_sampler
 from .demo import demo_main
-from .outputs import dataset_class_names, model_text_encoder, preview_sampler, sample_measures, sampler_args, sampler_settings, save_samples
+from .outputs import dataset_class_names, model_text_encoder, preview_sampler, sample_measures, save_samples
 from .torch_core import pick_device
 from .distributed import end_distributed, finish_process
 from .tile_grid import resolve_stride, tile_count

@@ -20,7 +20,8 @@ from .quality import RenderedVideos
 from .runconfig import resolve_config
 from .checkpoints import CheckpointError
 from .weights import load_model, load_pretrained, list_pretrained
-from .outputs import save_samples, preview_sampler, dataset_class_names, sigma_arg
+from .outputs import save_samples, preview_sampler, dataset_class_names
+from .sampling import sigma_arg
 from .pretrained import model_card, card_sampler
 
 # %% auto #0

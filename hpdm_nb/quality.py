@@ -5,22 +5,22 @@
 # %% ../nbs/09b_quality.ipynb #9d60a3c1
 from __future__ import annotations
 import math, time
+from typing import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-from .video import check_video, quantize, dequantize
-from .shapes import object_stats, nearest_videos, MovingShapes, SHAPE_KINDS, held_out_shapes
+from .video import check_video, quantize, dequantize, as_float
+from .shapes import object_stats, nearest_videos, MovingShapes, SHAPE_KINDS, COLOURS, held_out_shapes
 from .patches import Pyramid, level_video
 from .model import HPDM
 from .datasets import MemoryDataset, RenderedDataset, fits_in_memory
 from .sampling import sample_pyramid
-from .text import TextEncoder, prompt_attributes, text_following
+from .text import TextEncoder, prompt_attributes
 
 # %% auto #0
-__all__ = ['BAR', 'token_border_stats', 'border_summary', 'shape_features', 'KindJudge', 'object_tracks', 'motion_stats',
-           'median_nearest', 'quality_report', 'check_bar', 'RenderedVideos', 'shapes_data', 'data_judge',
-           'evaluate_model']
+__all__ = ['BAR', 'token_border_stats', 'border_summary', 'shape_features', 'KindJudge', 'object_tracks', 'motion_stats', 'median_nearest', 'quality_report', 'check_bar', 'RenderedVideos', 'shapes_data', 'data_judge', 'evaluate_model', 'colour_of', 'text_following']
 
 # %% ../nbs/09b_quality.ipynb #04bcc889
 def token_border_stats(videos: torch.Tensor,  # `B,C,T,H,W`
@@ -82,7 +82,7 @@ class KindJudge:
         X, idx = [], []
         for a in range(0, len(videos), chunk):
             v = videos[a:a + chunk]
-            v = dequantize(v) if v.dtype == torch.uint8 else v
+            v = as_float(v)
             v = check_video(prep(v) if prep is not None else v, batched=True).detach().float().cpu()
             fg = ((v - self.background).abs().amax(1) > self.thresh).numpy()  # B,T,H,W as in object_stats
             for b, vid in enumerate(fg, a):
@@ -162,7 +162,7 @@ def median_nearest(sets: dict,  # {level: [videos at that level's resolution, ..
     chunk = max(1, int(chunk_bytes // (4 * math.prod(train[0].shape))))
     for a in range(0, len(train), chunk):  # one pass over the training set for every level, never all in float
         t = train[a:a + chunk]
-        t = dequantize(t) if t.dtype == torch.uint8 else t.float()
+        t = as_float(t)
         for l, xs in sets.items():
             tl = level_video(t, pyr, l)
             best[l] = [torch.minimum(b, nearest_videos(x.float(), tl)[1]) for b, x in zip(best[l], xs)]
@@ -268,4 +268,32 @@ def evaluate_model(model: HPDM, data: dict,  # `shapes_data` of the model's trai
     if model.cfg.dim_text:  # colour and kind of the object against the prompt's, and against shuffled prompts
         out['text_following'] = text_following(levels[-1], prompts, data_judge(data, n_judge))
         out['prompts'] = prompts
+    return out
+
+# %% ../nbs/11_text_to_video.ipynb #5c7ad80c
+def colour_of(videos: torch.Tensor, background: float = -0.8, thresh: float = 0.25) -> list[str | None]:
+    "The named colour of each video's object (None: no foreground), robust to antialiased and faint pixels."
+    v = check_video(videos).float().cpu() - background  # B,C,T,H,W: a pixel is alpha * (colour - background)
+    names = list(COLOURS)
+    ref = torch.tensor([COLOURS[c] for c in names]) * 2 - 1 - background
+    out = []
+    for x in v:
+        m = x.abs().amax(0) > thresh
+        if m.sum() == 0: out.append(None); continue
+        # the direction of (pixel - background) names the colour whatever the pixel's alpha
+        out.append(names[int(F.cosine_similarity(ref, x[:, m].sum(1)[None]).argmax())])
+    return out
+
+
+def text_following(videos: torch.Tensor, prompts: Sequence[str], judge, shuffle_seed: int | None = 0) -> dict:
+    "Shares of videos whose object has the prompt's colour, kind, and both; and the same for shuffled prompts."
+    cols = colour_of(videos)
+    kinds = [judge.classes[j] if j >= 0 else None for j in judge.predict(videos).tolist()]
+    def score(ps):
+        c, k = zip(*[(g == wc, j == wk) for g, j, (wc, wk) in zip(cols, kinds, map(prompt_attributes, ps))])
+        return dict(colour=float(np.mean(c)), kind=float(np.mean(k)), both=float(np.mean(np.logical_and(c, k))))
+    out = dict(prompts=score(prompts), n=len(prompts))
+    if shuffle_seed is not None:
+        perm = np.random.default_rng(shuffle_seed).permutation(len(prompts))
+        out['shuffled'] = score([prompts[i] for i in perm])
     return out

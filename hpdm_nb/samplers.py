@@ -58,19 +58,17 @@ def _step_down(model, x, sigmas, extra_args, callback, disable, s_churn, s_tmin,
 
 
 @torch.no_grad()
-def sample_euler(model, x, sigmas, extra_args=None, callback=None, disable=None,
-                 s_churn=0., s_tmin=0., s_tmax=float('inf'), s_noise=1., noise_sampler=None):
+def sample_euler(model, x, sigmas, extra_args=None, callback=None, disable=None, s_churn=0., s_tmin=0.,
+                 s_tmax=float('inf'), s_noise=1., noise_sampler=None):
     "First-order (Euler) sampler, deterministic unless `s_churn > 0`."
-    return _step_down(model, x, sigmas, extra_args, callback, disable, s_churn, s_tmin, s_tmax, s_noise, noise_sampler,
-                      second_order=False)
+    return _step_down(**locals(), second_order=False)  # its arguments, as given
 
 
 @torch.no_grad()
-def sample_heun(model, x, sigmas, extra_args=None, callback=None, disable=None,
-                s_churn=0., s_tmin=0., s_tmax=float('inf'), s_noise=1., noise_sampler=None):
+def sample_heun(model, x, sigmas, extra_args=None, callback=None, disable=None, s_churn=0., s_tmin=0.,
+                s_tmax=float('inf'), s_noise=1., noise_sampler=None):
     "EDM's second-order (Heun) sampler, Algorithm 2; stochastic when `s_churn > 0`."
-    return _step_down(model, x, sigmas, extra_args, callback, disable, s_churn, s_tmin, s_tmax, s_noise, noise_sampler,
-                      second_order=True)
+    return _step_down(**locals(), second_order=True)
 
 
 SAMPLERS = {'euler': sample_euler, 'heun': sample_heun}

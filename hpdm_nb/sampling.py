@@ -4,6 +4,7 @@
 
 # %% ../nbs/08c_sampling.ipynb #2cd92c9e
 from __future__ import annotations
+import argparse, inspect
 from typing import Sequence
 
 import torch
@@ -19,7 +20,7 @@ from .tile_grid import resolve_stride, shifted_starts
 from .tiled_denoiser import TiledDenoiser, MEMORY_BUDGET
 
 # %% auto #0
-__all__ = ['START_FRAMES', 'sample_generators', 'per_sample_randn', 'upsample_start', 'level_guidance', 'sample_pyramid']
+__all__ = ['START_FRAMES', 'sample_generators', 'per_sample_randn', 'upsample_start', 'level_guidance', 'sample_pyramid', 'sigma_arg', 'guidance_arg', 'sampler_args', 'sampler_settings']
 
 # %% ../nbs/08c_sampling.ipynb #9c22723e
 def sample_generators(seeds: Sequence[int], device='cpu') -> list[torch.Generator]:
@@ -201,3 +202,50 @@ def sample_pyramid(model: HPDM,
             finished.append(x * s_in)
     finally: model.train(was_training)
     return finished
+
+# %% ../nbs/11b_outputs.ipynb #5ea9592b
+def sigma_arg(v: str) -> float | None:
+    "A noise level from the command line, or `none`."
+    if v.strip().lower() == 'none': return None
+    try: return float(v)
+    except ValueError: raise argparse.ArgumentTypeError(f'expected a noise level like 0.5, or none; got {v!r}') from None
+
+
+def guidance_arg(v: str) -> float | list[float]:
+    "A guidance scale from the command line, or one per level: `3` or `3,1,1`."
+    try: g = [float(x) for x in v.split(',')]
+    except ValueError: raise argparse.ArgumentTypeError(f'expected a scale like 3, or one per level like 3,1,1; got {v!r}') from None
+    return g[0] if len(g) == 1 else g
+
+
+def _sampler_defaults() -> dict:
+    "The defaults of `sample_pyramid`'s settings that the commands expose."
+    ps = inspect.signature(sample_pyramid).parameters
+    d = {k: ps[k].default for k in ('guidance', 's_churn', 'coarse_start', 'coarse_frames', 'overlap', 'blend')}
+    return {**d, 'overlap': d['overlap'] or 'none'}  # the command line's word for no overlap
+
+
+def sampler_args(ap: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    "Add the sampler's options to a command; those not given stay unset, so that `sampler_settings` can fill them."
+    d = _sampler_defaults()
+    opts = [('--guidance', 'guidance', dict(type=guidance_arg, metavar='G'),
+             'classifier-free guidance scale, or one per level like 3,1,1 (the last repeats)'),
+            ('--churn', 's_churn', dict(type=float), "level 0's stochastic churn s_churn (0: deterministic Heun; EDM "
+                                                     'uses 40 over 256 steps)'),
+            ('--coarse-start', 'coarse_start', dict(type=sigma_arg, metavar='SIGMA'),
+             'finer levels start from the upsampled coarser level plus noise of this sigma (none: pure noise, as the paper)'),
+            ('--coarse-frames', 'coarse_frames', dict(choices=['centre', 'even']),
+             "where that start puts the coarser level's frames in time"),
+            ('--overlap', 'overlap', dict(choices=['none', 'spatial', 'full']),
+             'tile overlap of the finer levels: none, spatial (50%% in h, w) or full (50%% in t, h, w)'),
+            ('--blend', 'blend', dict(choices=['uniform', 'ramp', 'gaussian']), 'how overlapping tiles merge')]
+    for flag, dest, kw, text in opts:
+        default = 'none' if d[dest] is None else d[dest]  # coarse_start
+        ap.add_argument(flag, dest=dest, default=argparse.SUPPRESS, **kw,
+                        help=f"{text} (default {default}, or a pretrained model's card's; nbs/08c)")
+    return ap
+
+
+def sampler_settings(args: argparse.Namespace, card: dict | None = None) -> dict:
+    "`sample_pyramid`'s settings for a command: each as given on the command line, else the model card's, else the default."
+    return {k: getattr(args, k) if hasattr(args, k) else (card or {}).get(k, v) for k, v in _sampler_defaults().items()}

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from .video import check_video, quantize, dequantize, _size3
+from .video import check_video, quantize, as_float, _size3
 
 # %% auto #0
 __all__ = ['SHAPE_KINDS', 'COLOURS', 'MovingShapes', 'held_out_shapes', 'object_stats', 'nearest_videos', 'copy_check']
@@ -162,10 +162,6 @@ def object_stats(videos: torch.Tensor,  # a batch `B,C,T,H,W` in [-1, 1]
                 foreground=float(fg.mean()), frame_iou=float(iou.mean()) if iou.size else 0.0)
 
 # %% ../nbs/00b_shapes.ipynb #208232bb
-def _as_float(v: torch.Tensor) -> torch.Tensor:
-    return dequantize(v) if v.dtype == torch.uint8 else v.float()
-
-
 def nearest_videos(samples: torch.Tensor,  # `B,C,T,H,W` in [-1, 1]
                    videos: torch.Tensor,  # the training set `N,C,T,H,W`, in [-1, 1] or uint8
                    skip: torch.Tensor | None = None,  # `B` indices into `videos` to leave out per sample (or -1)
@@ -179,7 +175,7 @@ def nearest_videos(samples: torch.Tensor,  # `B,C,T,H,W` in [-1, 1]
     s = samples.detach().float().cpu().flatten(1)
     best = torch.full((len(s),), float('inf')); idx = torch.zeros(len(s), dtype=torch.long)
     for a in range(0, len(videos), chunk):
-        d = torch.cdist(s, _as_float(videos[a:a + chunk]).cpu().flatten(1)).pow(2) / s.shape[1]
+        d = torch.cdist(s, as_float(videos[a:a + chunk]).cpu().flatten(1)).pow(2) / s.shape[1]
         if skip is not None:
             own = skip[:, None] == torch.arange(a, a + d.shape[1])[None]
             d = d.masked_fill(own, float('inf'))
@@ -194,5 +190,5 @@ def copy_check(samples: torch.Tensor, videos: torch.Tensor, n_ref: int = 64) -> 
     _, d = nearest_videos(samples, videos)
     if len(videos) < 2: return dict(samples_to_nearest=float(d.mean()), data_to_nearest=float('nan'))  # no other video
     ref = torch.arange(min(n_ref, len(videos)))
-    _, dr = nearest_videos(_as_float(videos[:len(ref)]), videos, skip=ref)
+    _, dr = nearest_videos(as_float(videos[:len(ref)]), videos, skip=ref)
     return dict(samples_to_nearest=float(d.mean()), data_to_nearest=float(dr.median()))

@@ -12,7 +12,7 @@ import torch.nn as nn
 
 from .loss import pyramid_loss
 from .draws import draw_sample_noise, still_videos
-from .video import dequantize
+from .video import as_float
 
 # %% auto #0
 __all__ = ['finite_in_all_processes', 'StepResult', 'train_step']
@@ -55,7 +55,7 @@ def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict]
         batch = next(batches)
         seeds = batch['seed'].to(dev)
         videos = batch['video'].to(dev, non_blocking=True)
-        if videos.dtype == torch.uint8: videos = dequantize(videos)  # as MemoryDataset would (nbs/07)
+        videos = as_float(videos)  # uint8 videos are dequantized here, on the model's device (nbs/00)
         if image_ratio: videos = still_videos(videos, seeds, image_ratio)
         labels = batch['label'].to(dev) if cfg.n_classes else None
         text = dict(zip(('text', 'text_mask'), encoder(batch['caption']))) if encoder else {}

@@ -8,16 +8,12 @@ import collections, importlib.util, os
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .shapes import COLOURS, SHAPE_KINDS
-from .video import check_video
 
 # %% auto #0
-__all__ = ['SHAPE_PROMPTS', 'TextEncoderError', 'minilm_path', 'TextEncoder', 'tiny_t5', 'prompt_attributes', 'colour_of',
-           'text_following']
+__all__ = ['SHAPE_PROMPTS', 'TextEncoderError', 'minilm_path', 'TextEncoder', 'prompt_attributes']
 
 # %% ../nbs/11_text_to_video.ipynb #adfbd42d
 class TextEncoderError(FileNotFoundError):
@@ -96,17 +92,6 @@ class TextEncoder:
 SHAPE_PROMPTS = ('a red circle moving right', 'a green square moving left', 'a blue triangle moving down',
                  'a yellow handwritten 3 moving up')  # what a MovingShapes text model is sampled with by default
 
-# %% ../nbs/11_text_to_video.ipynb #4d3101ff
-def tiny_t5(folder=None, d_model: int = 32, seed: int = 0):
-    "A randomly initialised 2-layer T5 encoder with the byte-level tokenizer (for tests); saved to `folder` if given."
-    from transformers import T5Config, T5EncoderModel, ByT5Tokenizer
-    tok = ByT5Tokenizer()
-    with torch.random.fork_rng(devices=[]):  # seeded, and the caller's random state stays as it was
-        torch.manual_seed(seed)
-        model = T5EncoderModel(T5Config(vocab_size=len(tok), d_model=d_model, d_kv=8, d_ff=2 * d_model, num_layers=2, num_heads=4))
-    if folder is not None: model.save_pretrained(folder); tok.save_pretrained(folder)
-    return model, tok
-
 # %% ../nbs/11_text_to_video.ipynb #1be4d93c
 def prompt_attributes(prompt: str) -> tuple[str | None, str | None]:
     "The colour and kind a MovingShapes-style prompt names ('a red square moving up' -> ('red', 'square'))."
@@ -114,31 +99,3 @@ def prompt_attributes(prompt: str) -> tuple[str | None, str | None]:
     colour = next((w for w in words if w in COLOURS), None)
     kind = 'digit' if 'handwritten' in words or any(w.isdigit() for w in words) else next((w for w in words if w in SHAPE_KINDS), None)
     return colour, kind
-
-
-def colour_of(videos: torch.Tensor, background: float = -0.8, thresh: float = 0.25) -> list[str | None]:
-    "The named colour of each video's object (None: no foreground), robust to antialiased and faint pixels."
-    v = check_video(videos).float().cpu() - background  # B,C,T,H,W: a pixel is alpha * (colour - background)
-    names = list(COLOURS)
-    ref = torch.tensor([COLOURS[c] for c in names]) * 2 - 1 - background
-    out = []
-    for x in v:
-        m = x.abs().amax(0) > thresh
-        if m.sum() == 0: out.append(None); continue
-        # the direction of (pixel - background) names the colour whatever the pixel's alpha
-        out.append(names[int(F.cosine_similarity(ref, x[:, m].sum(1)[None]).argmax())])
-    return out
-
-
-def text_following(videos: torch.Tensor, prompts: Sequence[str], judge, shuffle_seed: int | None = 0) -> dict:
-    "Shares of videos whose object has the prompt's colour, kind, and both; and the same for shuffled prompts."
-    cols = colour_of(videos)
-    kinds = [judge.classes[j] if j >= 0 else None for j in judge.predict(videos).tolist()]
-    def score(ps):
-        c, k = zip(*[(g == wc, j == wk) for g, j, (wc, wk) in zip(cols, kinds, map(prompt_attributes, ps))])
-        return dict(colour=float(np.mean(c)), kind=float(np.mean(k)), both=float(np.mean(np.logical_and(c, k))))
-    out = dict(prompts=score(prompts), n=len(prompts))
-    if shuffle_seed is not None:
-        perm = np.random.default_rng(shuffle_seed).permutation(len(prompts))
-        out['shuffled'] = score([prompts[i] for i in perm])
-    return out

@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 import mediapy
 
 # %% auto #0
-__all__ = ['VideoShapeError', 'check_video', 'quantize', 'dequantize', 'to_uint8', 'from_uint8', 'video_grid', 'setup_ffmpeg', 'show_videos', 'show_video', 'write_video', 'frame_sheet', 'level_sheet', 'show_levels']
+__all__ = ['VideoShapeError', 'check_video', 'quantize', 'dequantize', 'to_uint8', 'from_uint8', 'as_float', 'video_grid', 'setup_ffmpeg', 'show_videos', 'show_video', 'write_video', 'frame_sheet', 'level_sheet', 'show_levels']
 
 # %% ../nbs/00_video.ipynb #972bf638
 class VideoShapeError(ValueError):
@@ -75,6 +75,11 @@ def from_uint8(frames: np.ndarray,  # `T,H,W,C` uint8 frames (or `H,W,C` for one
     a = a[..., :3] if a.shape[-1] != 1 else np.repeat(a, 3, -1)
     # channels first while still uint8, then one float pass: half the time of converting the strided view
     return dequantize(torch.from_numpy(np.ascontiguousarray(a)).permute(3, 0, 1, 2).contiguous())
+
+
+def as_float(video: torch.Tensor) -> torch.Tensor:
+    "Floats in [-1, 1] from a video stored either way: `uint8` levels dequantized, floats made `float32`."
+    return dequantize(video) if video.dtype == torch.uint8 else video.float()
 
 # %% ../nbs/00_video.ipynb #cd338c20
 def video_grid(videos: torch.Tensor,  # a batch `B,C,T,H,W`
