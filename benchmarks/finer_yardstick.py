@@ -7,10 +7,11 @@ on the same 8x16x16 crops, noise distribution (HPDM's finer levels': ln sigma ~ 
 as HPDM's finer levels train with. At chosen steps it samples held-out videos' level `l` from their own level `l-1`
 with the shipped card's sampler for that level (Euler, started from the upsampled coarser level plus noise of sigma
 0.1, frames placed even, `steps / 2**l` steps) and measures it as the model cards do (nbs/09b: one object, right kind,
-grain over the data's). `--hpdm pretrained:workshop` measures HPDM's own level `l` the same way beside it, and the
+grain over the data's; at each start sigma of `--starts`). The EMA weights of each point are kept in `--out`.
+`--hpdm pretrained:workshop` measures HPDM's own level `l` the same way beside it, and the
 data's coarser level upsampled is measured as the floor (what a level that only copied its context would score).
 
-Usage: python benchmarks/finer_yardstick.py [--level 1] [--steps 4000] [--sample-at 1000,2000,4000] [--n 32]
+Usage: python benchmarks/finer_yardstick.py [--level 1] [--steps 4000] [--sample-at 1000,2000,4000] [--n 32] [--starts 0.1,0.5,80]
        [--hpdm pretrained:workshop] [--threads 1] [--out runs/yardstick-finer-l1]
 """
 import argparse, json, math, os, time
@@ -23,7 +24,8 @@ from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras, SIGMA_
 from hpdm_nb.samplers import sample_euler
 from hpdm_nb.patches import level_video
 from hpdm_nb.config import get_config
-from hpdm_nb.quality import shapes_data, quality_report
+from hpdm_nb.quality import shapes_data, KindJudge, token_border_stats, border_summary
+from hpdm_nb.shapes import object_stats
 from hpdm_nb.video import dequantize
 import hpdm_nb.sampling as sampling
 
@@ -61,18 +63,24 @@ def crops(level, coarse_up, patch, gen):
     return pick(level), pick(coarse_up)
 
 
-def measure(levels_fn, data, pyr, l, n, tokenizer):
-    "The cards' measurements of level `l` (given data levels below it): one object, right kind, grain ratio."
-    held = data['held'][:n]
-    given = [level_video(held, pyr, k) for k in range(l)]
-    t0 = time.time()
-    top = levels_fn(given)
-    secs = time.time() - t0
-    rep = quality_report(given + [top], data['held_labels'][:n], data['train'], data['held'][:n], data['held_labels'][:n],
-                         data['train'][:512], data['train_labels'][:512], pyr, tokenizer)[f'level_{l}']
-    s, q = rep['samples'], rep['ratios']
-    return dict(one_object=s['one_object'], kind=s['kind_accuracy'], grain=q['grain'], copy=q['copy'],
-                data_kind=rep['data']['kind_accuracy'], seconds=secs)
+class Judge:
+    "The cards' measurements of level `l` of held-out videos, cheaply: one object, right kind, grain over the data's."
+    def __init__(self, data, pyr, l, n, tokenizer):
+        self.pyr, self.l, self.tok = pyr, l, tokenizer
+        self.held, self.labels = data['held'][:n], data['held_labels'][:n]
+        self.given = [level_video(self.held, pyr, k) for k in range(l)]  # the data's own coarser levels
+        prep = lambda v: level_video(v, pyr, l)
+        self.kind = KindJudge().fit(data['train'][:512], data['train_labels'][:512], prep=prep)
+        self.data_grain = self.grain(prep(self.held))
+
+    def grain(self, v): return border_summary(token_border_stats(v, self.tok))['grain']
+
+    def __call__(self, levels_fn) -> dict:
+        t0 = time.time()
+        v = levels_fn(self.given).float().clamp(-1, 1)
+        secs = time.time() - t0
+        return dict(one_object=object_stats(v)['one_object'], kind=self.kind.accuracy(v, self.labels),
+                    grain=self.grain(v) / self.data_grain, seconds=secs)
 
 
 def main():
@@ -87,7 +95,7 @@ def main():
     ap.add_argument('--p-std', type=float, default=1.2)
     ap.add_argument('--widths', default='32,64,96')
     ap.add_argument('--n', type=int, default=32, help='held-out videos to sample and measure')
-    ap.add_argument('--coarse-start', type=float, default=0.1)
+    ap.add_argument('--starts', default='0.1', help="the finer level's start sigmas to sample from (comma-separated; 80: pure noise)")
     ap.add_argument('--sampler-steps', type=int, default=64, help="level 0's steps; level l takes steps / 2**l")
     ap.add_argument('--hpdm', help='also measure this HPDM (run folder or pretrained:NAME) given the same coarser levels')
     ap.add_argument('--threads', type=int, default=0)
@@ -106,17 +114,19 @@ def main():
     steps_l = max(4, a.sampler_steps // 2 ** l)
     def up(coarse): return sampling.upsample_start(coarse, res_l[1:] if False else res_l, 'even')
 
+    judge = Judge(data, pyr, l, a.n, cfg.tokenizer)
+    starts = [float(x) for x in a.starts.split(',')]
     if 'upsampled' not in results:  # the floor: the coarser level, upsampled, as the level
-        results['upsampled'] = measure(lambda given: up(given[-1]), data, pyr, l, a.n, cfg.tokenizer); save()
+        results['upsampled'] = judge(lambda given: up(given[-1])); save()
         print('data level', l - 1, 'upsampled:', results['upsampled'], flush=True)
     if a.hpdm and 'hpdm' not in results:
         from hpdm_nb.weights import load_pretrained, load_model
         model = load_pretrained(a.hpdm.split(':', 1)[1]) if a.hpdm.startswith('pretrained:') else load_model(a.hpdm)
         model.eval()
-        fn = lambda given: sampling.sample_pyramid(model, a.n, labels=data['held_labels'][:a.n], seeds=range(a.n), given=given,
-                                                   levels=l + 1, steps=a.sampler_steps, coarse_start=a.coarse_start,
-                                                   coarse_frames='even', progress=False)[l]
-        results['hpdm'] = dict(measure(fn, data, pyr, l, a.n, cfg.tokenizer), model=a.hpdm); save()
+        fn = lambda given, c: sampling.sample_pyramid(model, a.n, labels=data['held_labels'][:a.n], seeds=range(a.n), given=given,
+                                                      levels=l + 1, steps=a.sampler_steps, coarse_start=None if c >= 80 else c,
+                                                      coarse_frames='even', progress=False)[l]
+        results['hpdm'] = dict(model=a.hpdm, **{str(c): judge(lambda g: fn(g, c)) for c in starts}); save()
         print('HPDM', a.hpdm, results['hpdm'], flush=True)
 
     torch.manual_seed(0)
@@ -141,13 +151,14 @@ def main():
         if step % 250 == 0: print(f'step {step}: loss {loss.item():.4f} ({time.time() - t0:.0f} s)', flush=True)
         if step in at and str(step) not in results:
             den = ema.module.eval()
-            def fn(given):
+            torch.save(den.state_dict(), out / f'ema_step{step}.pt')
+            def fn(given, c):
                 co = up(given[-1])
                 g = torch.Generator().manual_seed(0)
-                x0 = co / sin + a.coarse_start * torch.randn(co.shape, generator=g)
-                sig = get_sigmas_karras(steps_l, SIGMA_MIN, a.coarse_start)
+                x0 = co / sin * (c < 80) + c * torch.randn(co.shape, generator=g)  # 80: pure noise, the paper's start
+                sig = get_sigmas_karras(steps_l, SIGMA_MIN, c)
                 return sample_euler(lambda y, s: den(y, s.reshape(-1).expand(y.shape[0]), coarse=co / sin), x0, sig, disable=True) * sin
-            results[str(step)] = dict(measure(fn, data, pyr, l, a.n, cfg.tokenizer), videos=step * a.batch); save()
+            results[str(step)] = dict(videos=step * a.batch, **{str(c): judge(lambda g: fn(g, c)) for c in starts}); save()
             print(f'step {step}:', results[str(step)], flush=True)
             den.train()
 
