@@ -9,23 +9,38 @@ import math
 import torch
 import torch.nn as nn
 
-from .torch_core import rand_on
-
 # %% auto #0
-__all__ = ['NULL_LABEL', 'drop_labels', 'Conditioning']
+__all__ = ['NULL_LABEL', 'caption_mask', 'unconditional', 'has_condition', 'Conditioning']
 
 # %% ../nbs/04a_conditioning.ipynb #ae2d0a27
 NULL_LABEL = -1  # the label meaning "unconditional" (classifier-free guidance)
 
 
-def drop_labels(labels: torch.Tensor,  # class labels `B` (long)
-                p: float,  # probability of replacing a label by NULL_LABEL
-                generator: torch.Generator | None = None,
-               ) -> torch.Tensor:
-    "Replace each label by `NULL_LABEL` with probability `p` (conditioning dropout, for classifier-free guidance)."
-    if p <= 0: return labels
-    keep = rand_on(labels.shape, generator, labels.device) >= p
-    return torch.where(keep, labels, torch.full_like(labels, NULL_LABEL))
+def caption_mask(text: torch.Tensor | None,  # `B,S,dim_text` text embeddings, or None
+                 text_mask: torch.Tensor | None = None,  # `B,S` True for real tokens (None: every token is real)
+                ) -> torch.Tensor | None:
+    "The caption's `B,S` booleans on the text's device, True for real tokens (None without text)."
+    if text is None: return None
+    if text_mask is None: return torch.ones(text.shape[:2], dtype=torch.bool, device=text.device)
+    return text_mask.to(text.device).bool()
+
+
+def unconditional(labels: torch.Tensor | None,  # `B` class labels, or None
+                  text_mask: torch.Tensor | None,  # `B,S` caption mask (`caption_mask`), or None
+                  rows: torch.Tensor | None = None,  # `B` booleans: the samples made unconditional (None: every one)
+                 ) -> tuple:
+    "`(labels, text_mask)` with `rows` unconditional: the null label, and a caption that is all padding."
+    if labels is None and text_mask is None: return None, None
+    if rows is None: rows = torch.ones(len(labels if labels is not None else text_mask), dtype=torch.bool)
+    if labels is not None: labels = labels.masked_fill(rows.to(labels.device), NULL_LABEL)
+    if text_mask is not None: text_mask = text_mask & ~rows.to(text_mask.device)[:, None]
+    return labels, text_mask
+
+
+def has_condition(labels: torch.Tensor | None, text_mask: torch.Tensor | None) -> bool:
+    "Whether any sample has something to guide by: conditioning that is not its own `unconditional` form."
+    null = unconditional(labels, text_mask)
+    return any(x is not None and not torch.equal(x, n) for x, n in zip((labels, text_mask), null))
 
 # %% ../nbs/04a_conditioning.ipynb #a928daa3
 class Conditioning(nn.Module):

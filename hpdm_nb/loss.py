@@ -11,7 +11,7 @@ import torch
 
 from .patches import sample_starts, extract_patches, starts_to_coords
 from .diffusion import sample_sigmas, append_dims, SIGMA_MIN
-from .conditioning import drop_labels, NULL_LABEL
+from .conditioning import caption_mask, unconditional
 from .model import HPDM
 from .torch_core import randn_on, rand_on
 
@@ -41,7 +41,7 @@ def pyramid_loss(model: HPDM,  # the model
                  noises: list | None = None,  # fixed noise per level (default: drawn)
                  label_dropout: float | None = None,  # default: the model's config
                  self_cond_prob: float | None = None,  # default: the model's config
-                 drop_mask: torch.Tensor | None = None,  # fixed `B` booleans: which labels to drop (overrides the draw)
+                 drop_mask: torch.Tensor | None = None,  # fixed `B` booleans: whose conditioning to drop (overrides the draw)
                  self_cond_mask: torch.Tensor | None = None,  # fixed `B` booleans: which samples self-condition
                  clean_context: float | None = None,  # default: the model's config (used only when `sigmas` are drawn)
                  clean_mask: torch.Tensor | None = None,  # fixed `B` booleans: which samples see finished coarser levels
@@ -74,15 +74,11 @@ def pyramid_loss(model: HPDM,  # the model
         keep = None if keep is None else keep[:levels]
     clean = [p / net.level_sigma_in(l) for l, p in enumerate(patches)]  # in each level's scaled space
     ys = [x + append_dims(s, x.ndim) * n for x, s, n in zip(clean, sigmas, noises)]
-    if labels is not None:
-        labels = labels.to(dev)
-        if drop_mask is not None: labels = torch.where(drop_mask.to(dev), torch.full_like(labels, NULL_LABEL), labels)
-        else: labels = drop_labels(labels, cfg.label_dropout if label_dropout is None else label_dropout, generator)
-    if text is not None:  # captions are dropped with the labels' rate and coins: a dropped caption is all padding
-        text_mask = torch.ones(text.shape[:2], dtype=torch.bool, device=dev) if text_mask is None else text_mask.to(dev).bool()
+    labels, text_mask = None if labels is None else labels.to(dev), caption_mask(text, text_mask)
+    if labels is not None or text is not None:  # conditioning dropout: one coin per sample for its label and caption
         p_drop = cfg.label_dropout if label_dropout is None else label_dropout
         drop = drop_mask.to(dev) if drop_mask is not None else (rand(B) < p_drop if p_drop > 0 else None)
-        if drop is not None: text_mask = text_mask & ~drop[:, None]
+        if drop is not None: labels, text_mask = unconditional(labels, text_mask, drop)  # nbs/04a
     rate = cfg.self_cond_prob if self_cond_prob is None else self_cond_prob
     use = self_cond_mask.to(dev) if self_cond_mask is not None else (rand(B) < rate if rate > 0 else None)
     z_prev = None

@@ -10,7 +10,7 @@ import torch
 from fastcore.basics import patch
 
 from .patches import level_coords
-from .conditioning import NULL_LABEL
+from .conditioning import caption_mask, unconditional, has_condition
 from .diffusion import SIGMA_MIN
 from .model import HPDM, LevelContext
 from .tile_grid import resolve_stride, tile_starts, context_starts, crop, tile_weights, row_bytes
@@ -98,16 +98,14 @@ class TiledDenoiser:
 @patch
 def _conditioning(self: TiledDenoiser, labels, text, text_mask, guidance, B):
     "Labels and text once per video; with guidance, the videos' conditional entries then their unconditional ones."
-    # something to guide by: a label that is not null, or a caption that is not all padding (without either, the
-    # conditional rows would be the unconditional ones again, at twice the cost)
-    real = ((labels is not None and bool((labels != NULL_LABEL).any()))
-            or (text is not None and (text_mask is None or bool(text_mask.any()))))
-    self.guided = guided = guidance != 1 and real
-    if guided:  # conditional rows first, then the unconditional ones
-        null_lab = None if labels is None else torch.full_like(labels, NULL_LABEL)
-        tm = None if text is None else (text_mask if text_mask is not None else torch.ones(text.shape[:2], dtype=torch.bool, device=text.device))
-        labels = None if labels is None else torch.cat([labels, null_lab])
-        text_mask = None if text is None else torch.cat([tm, torch.zeros_like(tm)])
+    # with nothing to guide by (every label null, every caption all padding) the conditional rows would be the
+    # unconditional ones again, at twice the cost
+    self.guided = guided = guidance != 1 and has_condition(labels, caption_mask(text, text_mask))
+    if guided:  # conditional rows first, then their unconditional twins (nbs/04a)
+        text_mask = caption_mask(text, text_mask)
+        null_labels, null_mask = unconditional(labels, text_mask)
+        labels = None if labels is None else torch.cat([labels, null_labels])
+        text_mask = None if text is None else torch.cat([text_mask, null_mask])
         text = None if text is None else torch.cat([text, text])
     to = lambda x: None if x is None else x.to(self.dev)
     self.labels, self.text, self.text_mask = to(labels), to(text), to(text_mask)
