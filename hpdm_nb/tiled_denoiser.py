@@ -122,29 +122,34 @@ def _cond(self: TiledDenoiser, r: torch.Tensor):
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #e75a41ac
 @patch
+def _add_tiles(self: TiledDenoiser, out: torch.Tensor,  # videos `B,C,*R_level`, added to in place
+               tiles: torch.Tensor,  # `k,C,*patch`, one per unit of `units`
+               units: slice,  # unit `u` is tile `u % n_tiles` of video `u // n_tiles`
+              ) -> torch.Tensor:
+    "Add each unit's tile into its video at the tile's place; returns `out`."
+    (t, h, w), n = self.pyr.patch, self.n_tiles
+    for row, u in enumerate(range(units.start, units.stop)):
+        a, b, c = self._st[u % n]
+        out[u // n, :, a:a + t, b:b + h, c:c + w] += tiles[row]
+    return out
+
+
+@patch
 def _weights(self: TiledDenoiser, blend):
     "One weight window per tile, and their per-voxel sum over the tiles (the same at every step)."
-    (t, h, w), R = self.pyr.patch, self.pyr.resolution(self.level)
+    R, n = self.pyr.resolution(self.level), self.n_tiles
     self.w = tile_weights(self.pyr.patch, blend).to(self.dev, self.dt)
-    self.wsum = torch.zeros(R, device=self.dev, dtype=self.dt)
-    for a, b, c in self._st: self.wsum[a:a + t, b:b + h, c:c + w] += self.w
+    zeros = torch.zeros(1, 1, *R, device=self.dev, dtype=self.dt)  # one video of one channel
+    self.wsum = self._add_tiles(zeros, self.w.expand(n, 1, *self.w.shape), slice(0, n))[0, 0]
     if not (self.wsum > 0).all(): raise ValueError(f'the {self.n_tiles} tiles do not cover the level-{self.level} video')
 
 
 @patch
-def _scatter(self: TiledDenoiser, tiles: torch.Tensor, B: int) -> torch.Tensor:
-    "Sum tiles `B*n,C,*patch` into videos `B,C,*R_level` at their places."
-    (t, h, w), R = self.pyr.patch, self.pyr.resolution(self.level)
-    out = tiles.new_zeros(B, tiles.shape[1], *R)
-    tiles = tiles.reshape(B, self.n_tiles, *tiles.shape[1:])
-    for i, (a, b, c) in enumerate(self._st):
-        out[:, :, a:a + t, b:b + h, c:c + w] += tiles[:, i]
-    return out
-
-@patch
 def merge(self: TiledDenoiser, tiles: torch.Tensor, B: int) -> torch.Tensor:
     "Blend tiles `B*n,C,*patch` into videos `B,C,*R_level`: the weighted mean of the tiles covering each voxel."
-    return self._scatter(tiles * self.w, B) / self.wsum
+    wt = tiles * self.w
+    out = wt.new_zeros(B, wt.shape[1], *self.pyr.resolution(self.level))
+    return self._add_tiles(out, wt, slice(0, B * self.n_tiles)) / self.wsum
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #4ea59462
 def _moved(ctx: LevelContext, device) -> LevelContext:
@@ -190,7 +195,7 @@ def _context(self: TiledDenoiser, units: slice) -> LevelContext:
 def __call__(self: TiledDenoiser, x: torch.Tensor,  # the level video in the scaled space, `B,C,*R_level`
              sigma: torch.Tensor,  # `B` noise levels
             ) -> torch.Tensor:
-    B, (t, h, w), n = x.shape[0], self.pyr.patch, self.n_tiles
+    B = x.shape[0]
     if B != self.B: raise ValueError(f'this denoiser was built for {self.B} videos per call, got {B}: build one per batch size')
     sig_b = torch.as_tensor(sigma, device=x.device, dtype=x.dtype).reshape(-1).expand(B)
     num = sq = None  # the weighted sums of the tiles' predictions and of their squares (for `spread`)
@@ -214,11 +219,8 @@ def __call__(self: TiledDenoiser, x: torch.Tensor,  # the level video in the sca
         if self.self_cond: lats.append(z.to(self.store))
         if self.guided: d = guide(*d.chunk(2), self.guidance)
         if num is None: num, sq = d.new_zeros(B, d.shape[1], *x.shape[2:]), d.new_zeros(B, d.shape[1], *x.shape[2:])
-        wd = d * self.w
-        for row, u in enumerate(range(units.start, units.stop)):  # blend this chunk's tiles in place
-            a, b, c = self._st[u % n]
-            num[u // n, :, a:a + t, b:b + h, c:c + w] += wd[row]
-            sq[u // n, :, a:a + t, b:b + h, c:c + w] += wd[row] * d[row]
+        wd = d * self.w  # blend this chunk's tiles in place
+        self._add_tiles(num, wd, units); self._add_tiles(sq, wd * d, units)
     if self.self_cond: self.z_prev = lats  # one tensor per chunk, where the per-tile state lives
     out = num / self.wsum
     self._moments = out, sq / self.wsum
