@@ -17,7 +17,7 @@ from .distributed import DistInfo
 
 # %% auto #0
 __all__ = ['CheckpointError', 'clean_state_dict', 'load_checkpoint', 'save_checkpoint', 'save_snapshot', 'restore_checkpoint',
-           'ema_model', 'export_ema']
+           'model_from_weights', 'ema_model', 'export_ema']
 
 # %% ../nbs/06d_checkpoints.ipynb #8e8c019a
 class CheckpointError(RuntimeError):
@@ -108,12 +108,24 @@ def restore_checkpoint(ck: dict, model, ema, opt, sched, info: DistInfo) -> int:
     return int(ck['step'])
 
 
+def model_from_weights(sd: dict,  # a full state dict with clean names (`clean_state_dict`)
+                       mcfg: HPDMConfig, device='cpu',
+                       dtype: torch.dtype | None = None,  # None: as the weights are
+                       source='these weights',  # what the weights came from, named in the error
+                      ) -> HPDM:
+    "A model of `mcfg` holding `sd`, in eval mode on `device`: what a sampler is handed."
+    model = HPDM(mcfg)
+    missing, unexpected = model.load_state_dict(sd, strict=False)
+    if missing or unexpected:
+        raise CheckpointError(f'{source} does not fit its config: missing {missing[:3]}, unexpected {unexpected[:3]}; '
+                              'the weights were saved by another model')
+    return model.to(device=device, dtype=dtype).eval()
+
+
 def ema_model(ema, mcfg: HPDMConfig, info: DistInfo) -> HPDM:
     "A plain (unsharded) copy of the EMA weights in every process, for sampling; every process must call this."
     sd = clean_state_dict(get_model_state_dict(ema.module, options=StateDictOptions(full_state_dict=True)))
-    m = HPDM(mcfg).to(info.device)
-    m.load_state_dict(sd)
-    return m.eval()
+    return model_from_weights(sd, mcfg, info.device, source='the EMA')
 
 # %% ../nbs/06d_checkpoints.ipynb #38dfe395
 def export_ema(run, dest) -> Path:

@@ -15,7 +15,7 @@ from .tokens import pixel_blocks_problem, tokenizer_problem
 
 # %% auto #0
 __all__ = ['FUSIONS', 'PATCH_POSITIONS', 'INTERFACE_CONDS', 'PER_LEVEL_KEYS', 'CONFIGS', 'adaptive_schedule', 'ConfigError',
-           'HPDMConfig', 'get_config']
+           'HPDMConfig', 'from_known_keys', 'get_config']
 
 # %% ../nbs/04b_config.ipynb #c2bd3cbc
 def adaptive_schedule(n_levels: int, n_blocks: int) -> tuple[int, ...]:
@@ -195,12 +195,16 @@ def level_noise(self: HPDMConfig, level: int) -> tuple[float, float]:
 @patch
 def to_dict(self: HPDMConfig) -> dict: return asdict(self)
 
-@patch(cls_method=True)
-def from_dict(cls: HPDMConfig, d: dict) -> HPDMConfig:
+def from_known_keys(cls, d: dict,
+                    what: str = 'configuration',  # the kind of setting, named in the error
+                   ):
+    "A frozen dataclass `cls` from a plain dict; unknown keys raise a `ConfigError` naming them and listing the known ones."
     known = {f.name for f in fields(cls)}
-    unknown = sorted(set(d) - known)
-    if unknown: raise ConfigError(f'unknown configuration keys {unknown}; known keys: {sorted(known)}')
+    if unknown := sorted(set(d) - known): raise ConfigError(f'unknown {what} keys {unknown}; known keys: {sorted(known)}')
     return cls(**d)
+
+@patch(cls_method=True)
+def from_dict(cls: HPDMConfig, d: dict) -> HPDMConfig: return from_known_keys(cls, d)
 
 # %% ../nbs/04b_config.ipynb #fddc7047
 _UCF = dict(target=(64, 256, 256), patch=(16, 64, 64), n_levels=3, tokenizer=(1, 4, 4), n_classes=101, sigma_in=4.0)

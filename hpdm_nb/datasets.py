@@ -19,8 +19,8 @@ from .video import from_uint8, to_uint8, quantize, dequantize, _size3
 from .torch_core import atomic_write
 
 # %% auto #0
-__all__ = ['SHARD_FORMAT', 'MemoryDataset', 'fits_in_memory', 'RenderedDataset', 'prepare_clip', 'prepare_shards', 'ShardDataset',
-           'prepare_main']
+__all__ = ['DATA_MEMORY_GIB', 'SHARD_FORMAT', 'MemoryDataset', 'fits_in_memory', 'RenderedDataset', 'prepare_clip',
+           'prepare_shards', 'ShardDataset', 'prepare_main']
 
 # %% ../nbs/07_datasets.ipynb #90f009ce
 class MemoryDataset(torch.utils.data.Dataset):
@@ -45,10 +45,15 @@ class MemoryDataset(torch.utils.data.Dataset):
         return it
 
 # %% ../nbs/07_datasets.ipynb #0663011b
+DATA_MEMORY_GIB = 4.0  # GiB of stored videos a machine gives the built-in dataset, by default
+
+
 def fits_in_memory(n_videos: int, video_shape: Sequence[int],  # `C,T,H,W`
-                   memory_gib: float) -> bool:
-    "Whether `n_videos` stored as uint8 take at most `memory_gib` GiB: store them (`MemoryDataset`), else render them."
-    return n_videos * math.prod(video_shape) / 2 ** 30 <= memory_gib
+                   memory_gib: float = DATA_MEMORY_GIB,  # the machine's budget
+                   processes: int = 1,  # processes on the machine that each store their own copy (training: the world size)
+                  ) -> bool:
+    "Whether `n_videos` stored as uint8 fit in each process's share of `memory_gib` GiB: store them, else render them."
+    return n_videos * math.prod(video_shape) / 2 ** 30 <= memory_gib / processes
 
 
 class RenderedDataset(torch.utils.data.Dataset):

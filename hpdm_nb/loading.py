@@ -97,11 +97,13 @@ def _stored_shapes(shapes: MovingShapes, progress: bool, uint8: bool) -> MemoryD
 
 
 def make_dataset(mcfg: HPDMConfig, tcfg: TrainConfig, progress: bool = False,
-                 uint8: bool = False):  # stored videos as uint8 where they are stored so (in memory, shards)
+                 uint8: bool = False,  # stored videos as uint8 where they are stored so (in memory, shards)
+                 processes: int = 1,  # training processes on this machine, each storing its own copy (the world size)
+                ):
     "The training set: MovingShapes in memory (rendered once while it is held), a VideoFolder or prepared shards; its class count must fit the model."
     if tcfg.data == 'shapes':
         shapes = MovingShapes(tcfg.n_videos, size=mcfg.target, seed=tcfg.data_seed)
-        if fits_in_memory(tcfg.n_videos, (mcfg.channels, *mcfg.target), tcfg.data_memory_gib):
+        if fits_in_memory(tcfg.n_videos, (mcfg.channels, *mcfg.target), tcfg.data_memory_gib, processes):
             ds = _stored_shapes(shapes, progress, uint8)
         else: ds = RenderedDataset(shapes, uint8)  # rendered by the loader's workers, step by step
         n_classes = min(tcfg.n_videos, len(shapes.classes))  # classes in turn (nbs/00b)

@@ -15,7 +15,7 @@ from .video import check_video, quantize, dequantize, as_float
 from .shapes import object_stats, nearest_videos, MovingShapes, SHAPE_KINDS, COLOURS, held_out_shapes
 from .patches import Pyramid, level_video
 from .model import HPDM
-from .datasets import MemoryDataset, RenderedDataset, fits_in_memory
+from .datasets import MemoryDataset, RenderedDataset, fits_in_memory, DATA_MEMORY_GIB
 from .sampling import sample_pyramid
 from .text import TextEncoder, prompt_attributes
 
@@ -227,7 +227,7 @@ class RenderedVideos:
 
 
 def shapes_data(n_videos: int, size, seed: int = 0, n_held: int = 64, progress: bool = False,
-                memory_gib: float = 2.0,  # a larger training set is rendered as it is read (`RenderedVideos`)
+                memory_gib: float = DATA_MEMORY_GIB,  # a larger training set is rendered as it is read (`RenderedVideos`)
                ) -> dict:
     "MovingShapes as a model was trained on it (`n_videos` from `seed`), and `n_held` videos after them, held out."
     shapes = MovingShapes(n_videos, size=size, seed=seed)

@@ -8,7 +8,8 @@ import ast, json, typing
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from .config import HPDMConfig, ConfigError, CONFIGS, PER_LEVEL_KEYS
+from .config import HPDMConfig, ConfigError, CONFIGS, PER_LEVEL_KEYS, from_known_keys
+from .datasets import DATA_MEMORY_GIB
 
 # %% auto #0
 __all__ = ['WORKSHOP_SHA256', 'TRAIN_PRESETS', 'RECIPES', 'TrainConfig', 'resolve_config', 'check_levels', 'recipe_stages']
@@ -20,7 +21,9 @@ class TrainConfig:
     out: str = 'runs/train'  # run folder: config, metrics, checkpoints, samples
     data: str = 'shapes'  # 'shapes' (MovingShapes), a folder of class sub-folders (UCF-101 layout) or of shards (nbs/07)
     n_videos: int = 2048  # size of the built-in dataset
-    data_memory_gib: float = 4.0  # the built-in dataset is stored in memory up to this size, else rendered as it is read
+    # the built-in dataset is stored in memory up to this size, else rendered as it is read (nbs/07); every training
+    # process stores its own copy, so each gets this budget divided by the number of processes (the world size)
+    data_memory_gib: float = DATA_MEMORY_GIB
     data_seed: int = 0
     batch_size: int = 32  # global batch per optimiser step (split over processes)
     grad_accum: int = 1  # micro-batches per optimiser step
@@ -74,10 +77,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
         "A training configuration from a plain dict (a checkpoint's, a `config.json`'s); unknown keys are named."
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown: raise ConfigError(f'unknown training keys {unknown}; known keys: {sorted(known)}')
-        return cls(**d)
+        return from_known_keys(cls, d, 'training')
 
 # %% ../nbs/06f_runconfig.ipynb #d21f76c8
 _WORKSHOP_RUN = dict(out='runs/workshop', n_videos=2048, batch_size=32, steps=1000, optimizer='adamw', lr=1e-3, warmup=50,

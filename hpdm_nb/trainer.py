@@ -138,7 +138,8 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
     check_levels(mcfg, tcfg)  # `levels` leaves no trained weight without a gradient (nbs/06f)
     if tcfg.train_only:  # names checked on a shapes-only model, before the dataset is rendered
         with torch.device('meta'): freeze_except(HPDM(mcfg), tcfg.train_only)
-    ds = make_dataset(mcfg, tcfg, progress=progress and info.main, uint8=True)  # 4x less to move; converted on the device
+    ds = make_dataset(mcfg, tcfg, progress=progress and info.main, uint8=True,  # 4x less to move; converted on the device
+                      processes=info.world)  # every process stores its own copy: each gets a share of data_memory_gib
     encoder = text_encoder_for(mcfg, tcfg, ds, info.device) if mcfg.dim_text else None
     resuming = ckpt_path.exists()  # then the checkpoint holds the weights: init_from is not read again (it may be gone)
     init = (lambda m: init_weights(m, tcfg.init_from, sha256=tcfg.init_sha256)) if tcfg.init_from and not resuming else None

@@ -16,7 +16,7 @@ import hpdm_nb
 from .rin import Attention, FeedForward
 from .config import HPDMConfig, ConfigError
 from .model import HPDM
-from .checkpoints import clean_state_dict, load_checkpoint, CheckpointError
+from .checkpoints import clean_state_dict, load_checkpoint, model_from_weights
 
 # %% auto #0
 __all__ = ['WEIGHTS_DIR', 'PretrainedError', 'list_pretrained', 'pretrained_folder', 'weights_file', 'load_model',
@@ -78,12 +78,7 @@ def load_model(source,  # a run folder, a checkpoint, an export folder, a snapsh
                device='cpu', dtype: torch.dtype = torch.float32) -> tuple[HPDM, dict]:
     "A model ready to sample (EMA weights, eval mode) computing in `dtype` on `device`, and its saved configs."
     sd, info, path = _read(source)
-    model = HPDM(HPDMConfig.from_dict(info['model']))
-    missing, unexpected = model.load_state_dict(sd, strict=False)
-    if missing or unexpected:
-        raise CheckpointError(f'{path} does not fit its config: missing {missing[:3]}, unexpected {unexpected[:3]}; '
-                              'the weights were saved by another model')
-    return model.to(device=device, dtype=dtype).eval(), info
+    return model_from_weights(sd, HPDMConfig.from_dict(info['model']), device, dtype, path), info  # nbs/06d
 
 
 def load_pretrained(name: str = 'workshop', device='cpu', dtype: torch.dtype = torch.float32) -> HPDM:
