@@ -12,11 +12,11 @@ import matplotlib
 import matplotlib.pyplot as plt
 
 from .video import write_video, frame_sheet
-from .shapes import object_stats, copy_check, SHAPE_KINDS
+from .shapes import object_stats, SHAPE_KINDS
 from .config import ConfigError
 from .trainer import train, plot_losses
 from .loading import make_dataset
-from .quality import RenderedVideos
+from .quality import RenderedVideos, copy_check
 from .runconfig import resolve_config
 from .checkpoints import CheckpointError
 from .weights import load_model, load_pretrained, list_pretrained

@@ -12,10 +12,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from .video import check_video, quantize, as_float, _size3
+from .video import check_video, _size3
 
 # %% auto #0
-__all__ = ['SHAPE_KINDS', 'COLOURS', 'MovingShapes', 'held_out_shapes', 'object_stats', 'nearest_videos', 'copy_check']
+__all__ = ['SHAPE_KINDS', 'COLOURS', 'MovingShapes', 'held_out_shapes', 'object_stats']
 
 # %% ../nbs/00b_shapes.ipynb #6caa9361
 SHAPE_KINDS = ('circle', 'square', 'triangle', 'digit')
@@ -160,35 +160,3 @@ def object_stats(videos: torch.Tensor,  # a batch `B,C,T,H,W` in [-1, 1]
     iou = inter[union > 0] / union[union > 0]
     return dict(objects_per_frame=float(counts.mean()), one_object=float((counts == 1).mean()),
                 foreground=float(fg.mean()), frame_iou=float(iou.mean()) if iou.size else 0.0)
-
-# %% ../nbs/00b_shapes.ipynb #208232bb
-def nearest_videos(samples: torch.Tensor,  # `B,C,T,H,W` in [-1, 1]
-                   videos: torch.Tensor,  # the training set `N,C,T,H,W`, in [-1, 1] or uint8
-                   skip: torch.Tensor | None = None,  # `B` indices into `videos` to leave out per sample (or -1)
-                   chunk: int = 256,  # training videos compared at a time
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
-    "Index of each sample's nearest training video and their mean squared pixel difference: `(B,) long, (B,) float`."
-    check_video(samples)
-    if samples.shape[1:] != videos.shape[1:]:
-        raise ValueError(f'samples {tuple(samples.shape[1:])} and training videos {tuple(videos.shape[1:])} must have '
-                         'the same shape (channels, frames, height, width)')
-    s = samples.detach().float().cpu().flatten(1)
-    best = torch.full((len(s),), float('inf')); idx = torch.zeros(len(s), dtype=torch.long)
-    for a in range(0, len(videos), chunk):
-        d = torch.cdist(s, as_float(videos[a:a + chunk]).cpu().flatten(1)).pow(2) / s.shape[1]
-        if skip is not None:
-            own = skip[:, None] == torch.arange(a, a + d.shape[1])[None]
-            d = d.masked_fill(own, float('inf'))
-        m, i = d.min(1)
-        better = m < best
-        best, idx = torch.where(better, m, best), torch.where(better, i + a, idx)
-    return idx, best
-
-
-def copy_check(samples: torch.Tensor, videos: torch.Tensor, n_ref: int = 64) -> dict:
-    "Samples' mean distance to their nearest training video, against training videos' to their nearest other one."
-    _, d = nearest_videos(samples, videos)
-    if len(videos) < 2: return dict(samples_to_nearest=float(d.mean()), data_to_nearest=float('nan'))  # no other video
-    ref = torch.arange(min(n_ref, len(videos)))
-    _, dr = nearest_videos(as_float(videos[:len(ref)]), videos, skip=ref)
-    return dict(samples_to_nearest=float(d.mean()), data_to_nearest=float(dr.median()))
