@@ -49,7 +49,7 @@ def fit(points, goal):
 
 
 def plot(run: Path, curve: dict, train: dict, a):
-    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, matplotlib.ticker
     steps = sorted(curve['points'], key=int)
     levels = sorted({k for s in steps for k in curve['points'][s] if k.startswith('level_')})
     fig, axs = plt.subplots(1, 3, figsize=(12, 3.4))
@@ -59,10 +59,15 @@ def plot(run: Path, curve: dict, train: dict, a):
             pts = [(max(1, videos_seen(int(s), train, a.videos_before)), curve['points'][s][lv][key]) for s in steps if lv in curve['points'][s]]
             ax.plot(*zip(*pts), 'o-', ms=3, label=lv.replace('_', ' '))
         ax.axhline(goal, ls='--', c='gray', lw=1, label='goal')
-        ax.set(title=title, xlabel='videos seen', xscale='log', ylabel=key.replace('_', ' '))
+        xs = [videos_seen(int(s), train, a.videos_before) for s in steps]
+        wide = max(xs) > 8 * max(1, min(xs))  # a log scale once the videos span more than three doublings
+        ax.set(title=title, xlabel='videos seen' + (' (log scale)' if wide else ''), xscale='log' if wide else 'linear',
+               ylabel=key.replace('_', ' '))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f'{v / 1000:.0f}k'))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         if key != 'grain': ax.set_ylim(0, 1.02)
     axs[0].legend(fontsize=7)
-    fig.suptitle(f'{run.name}: {curve["n"]} samples per point', fontsize=10)
+    fig.suptitle(a.title or f'{run.name}: {curve["n"]} samples per point', fontsize=10)
     fig.tight_layout(); fig.savefig(run / 'curve.png', dpi=80); plt.close(fig)
 
 
@@ -81,6 +86,7 @@ def main():
     ap.add_argument('--goal-grain', type=float, default=1.25)
     ap.add_argument('--watch', action='store_true', help='wait for new snapshots until the run reaches its last step')
     ap.add_argument('--threads', type=int, default=0, help='torch threads (0: leave as is)')
+    ap.add_argument('--title', help="the plot's title (default: the run's name and the samples per point)")
     sampler_args(ap)
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
@@ -88,7 +94,7 @@ def main():
     run = Path(a.run)
     cfg = json.loads((run / 'config.json').read_text())
     mcfg, train = HPDMConfig.from_dict(cfg['model']), cfg['train']
-    data = shapes_data(train['n_videos'], mcfg.target, train['data_seed'], n_held=max(64, a.n))
+    data = None  # rendered when a point is to be measured
     path = run / 'curve.json'
     curve = json.loads(path.read_text()) if path.exists() else dict(n=a.n, levels=a.levels, points={})
     if a.videos_before and step_zero_videos(curve) not in (None, a.videos_before):
@@ -102,6 +108,7 @@ def main():
         if a.start: snaps.insert(0, (0, a.start))
         for step, s in [(st, s) for st, s in snaps if str(st) not in curve['points']]:
             t0 = time.time()
+            if data is None: data = shapes_data(train['n_videos'], mcfg.target, train['data_seed'], n_held=max(64, a.n))
             curve['points'][str(step)] = measure(run, mcfg, data, s, a, sampler)
             tmp = path.with_suffix('.json.tmp'); tmp.write_text(json.dumps(curve, indent=1)); os.replace(tmp, path)
             p = curve['points'][str(step)]
@@ -112,6 +119,7 @@ def main():
         last = max((int(s) for s in curve['points']), default=0)
         if not a.watch or last >= train['steps']: break
         time.sleep(60)
+    plot(run, curve, train, a)
     pts = sorted(curve['points'], key=int)
     for lv in sorted({k for s in pts for k in curve['points'][s] if k.startswith('level_')}):
         xy = [(videos_seen(int(s), train, a.videos_before), curve['points'][s][lv]['kind']) for s in pts][-a.fit:]
