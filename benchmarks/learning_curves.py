@@ -49,18 +49,23 @@ def fit(points, goal):
 
 
 def plot(run: Path, curve: dict, train: dict, a):
+    "The curves of this run (and of the `--also` runs, read from their curve.json) as one figure, RUN/curve.png."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt, matplotlib.ticker
-    steps = sorted(curve['points'], key=int)
-    levels = sorted({k for s in steps for k in curve['points'][s] if k.startswith('level_')})
+    runs = [(run.name, curve, train, a.videos_before)]
+    for other in a.also or []:
+        o = Path(other)
+        runs.append((o.name, json.loads((o / 'curve.json').read_text()), json.loads((o / 'config.json').read_text())['train'], 0))
     fig, axs = plt.subplots(1, 3, figsize=(12, 3.4))
+    xs = [max(1, videos_seen(int(s), t, vb)) for _, c, t, vb in runs for s in c['points']]
+    wide = max(xs) > 8 * min(xs)  # a log scale once the videos span more than three doublings
     for ax, key, title, goal in zip(axs, ('kind', 'one_object', 'grain'), ('right kind', 'frames with one object', 'grain over the data\'s'),
                                     (a.goal_kind, a.goal_one, a.goal_grain)):
-        for lv in levels:
-            pts = [(max(1, videos_seen(int(s), train, a.videos_before)), curve['points'][s][lv][key]) for s in steps if lv in curve['points'][s]]
-            ax.plot(*zip(*pts), 'o-', ms=3, label=lv.replace('_', ' '))
+        for name, c, t, vb in runs:
+            steps = sorted(c['points'], key=int)
+            for lv in sorted({k for s in steps for k in c['points'][s] if k.startswith('level_')}):
+                pts = [(max(1, videos_seen(int(s), t, vb)), c['points'][s][lv][key]) for s in steps if lv in c['points'][s]]
+                ax.plot(*zip(*pts), 'o-', ms=3, label=f'{name}, {lv.replace("_", " ")}' if len(runs) > 1 else lv.replace('_', ' '))
         ax.axhline(goal, ls='--', c='gray', lw=1, label='goal')
-        xs = [videos_seen(int(s), train, a.videos_before) for s in steps]
-        wide = max(xs) > 8 * max(1, min(xs))  # a log scale once the videos span more than three doublings
         ax.set(title=title, xlabel='videos seen' + (' (log scale)' if wide else ''), xscale='log' if wide else 'linear',
                ylabel=key.replace('_', ' '))
         ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f'{v / 1000:.0f}k'))
@@ -87,6 +92,7 @@ def main():
     ap.add_argument('--watch', action='store_true', help='wait for new snapshots until the run reaches its last step')
     ap.add_argument('--threads', type=int, default=0, help='torch threads (0: leave as is)')
     ap.add_argument('--title', help="the plot's title (default: the run's name and the samples per point)")
+    ap.add_argument('--also', nargs='*', help='other measured runs to draw beside this one (their curve.json)')
     sampler_args(ap)
     a = ap.parse_args()
     if a.threads: torch.set_num_threads(a.threads)
