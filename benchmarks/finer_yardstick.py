@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from hpdm_nb.unet import UNetBlock
+from hpdm_nb.unet import Level0UNet
 from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras, SIGMA_MIN
 from hpdm_nb.samplers import sample_euler
 from hpdm_nb.patches import level_video
@@ -30,28 +30,17 @@ from hpdm_nb.video import dequantize
 import hpdm_nb.sampling as sampling
 
 
-class FinerUNet(nn.Module):
-    "A 3D U-Net denoiser of a finer level, reading the upsampled coarser level beside the noisy input."
+class FinerUNet(Level0UNet):
+    "The level-0 U-Net (nbs/13) as a denoiser of a finer level: the noisy level and the upsampled coarser level in, `F` out."
     def __init__(self, widths=(32, 64, 96), dim_cond: int = 64, channels: int = 3):
-        super().__init__()
-        w = list(widths)
-        self.embed = nn.Sequential(nn.Linear(1, dim_cond), nn.SiLU(), nn.Linear(dim_cond, dim_cond), nn.SiLU())
-        self.stem = nn.Conv3d(2 * channels, w[0], 3, padding=1)
-        self.down = nn.ModuleList([UNetBlock(a, b, dim_cond) for a, b in zip([w[0]] + w[:-1], w)])
-        self.mid = UNetBlock(w[-1], w[-1], dim_cond)
-        self.up = nn.ModuleList([UNetBlock(2 * a, b, dim_cond) for a, b in zip(w[::-1], w[::-1][1:] + [w[0]])])
-        self.out = nn.Conv3d(w[0], channels, 3, padding=1)
+        super().__init__(2 * channels, widths, dim_cond)  # its stem reads both videos side by side
+        self.out = nn.Conv3d(self.widths[0], channels, 3, padding=1)  # and draws the level alone
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
+        self.noise = nn.Sequential(nn.Linear(1, dim_cond), nn.SiLU(), nn.Linear(dim_cond, dim_cond), nn.SiLU())
 
     def forward(self, x, c_noise, coarse):
-        cond = self.embed(c_noise.reshape(-1, 1).expand(x.shape[0], 1).to(x.dtype))
-        skips, h = [], self.stem(torch.cat([x, coarse], 1))
-        for i, blk in enumerate(self.down):
-            h = blk(h if i == 0 else F.avg_pool3d(h, 2), cond); skips.append(h)
-        h = self.mid(h, cond)
-        for i, blk in enumerate(self.up):
-            h = blk(torch.cat([h if i == 0 else F.interpolate(h, scale_factor=2.0), skips.pop()], 1), cond)
-        return self.out(F.silu(h))
+        cond = self.noise(c_noise.reshape(-1, 1).expand(x.shape[0], 1).to(x.dtype))
+        return super().forward(torch.cat([x, coarse], 1), cond)
 
 
 def crops(level, coarse_up, patch, gen):

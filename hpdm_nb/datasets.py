@@ -17,10 +17,11 @@ from typing import Sequence
 from .video_files import VideoFolder, VideoReadError, IMAGE_EXTS, probe_video, read_video_frames, resize_crop, clip_indices, humanise, read_image
 from .video import from_uint8, to_uint8, quantize, dequantize, _size3
 from .torch_core import atomic_write
+from .runconfig import DATA_MEMORY_GIB  # the default budget of a run (nbs/06f)
 
 # %% auto #0
-__all__ = ['DATA_MEMORY_GIB', 'SHARD_FORMAT', 'MemoryDataset', 'fits_in_memory', 'RenderedDataset', 'prepare_clip',
-           'prepare_shards', 'ShardDataset', 'prepare_main']
+__all__ = ['SHARD_FORMAT', 'MemoryDataset', 'fits_in_memory', 'RenderedDataset', 'prepare_clip', 'prepare_shards', 'ShardDataset',
+           'prepare_main']
 
 # %% ../nbs/07_datasets.ipynb #90f009ce
 class MemoryDataset(torch.utils.data.Dataset):
@@ -45,9 +46,6 @@ class MemoryDataset(torch.utils.data.Dataset):
         return it
 
 # %% ../nbs/07_datasets.ipynb #0663011b
-DATA_MEMORY_GIB = 4.0  # GiB of stored videos a machine gives the built-in dataset, by default
-
-
 def fits_in_memory(n_videos: int, video_shape: Sequence[int],  # `C,T,H,W`
                    memory_gib: float = DATA_MEMORY_GIB,  # the machine's budget
                    processes: int = 1,  # processes on the machine that each store their own copy (training: the world size)

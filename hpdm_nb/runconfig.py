@@ -9,12 +9,15 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 
 from .config import HPDMConfig, ConfigError, CONFIGS, PER_LEVEL_KEYS, from_known_keys
-from .datasets import DATA_MEMORY_GIB
 
 # %% auto #0
-__all__ = ['WORKSHOP_SHA256', 'TRAIN_PRESETS', 'RECIPES', 'TrainConfig', 'resolve_config', 'check_levels', 'recipe_stages']
+__all__ = ['DATA_MEMORY_GIB', 'WORKSHOP_SHA256', 'TRAIN_PRESETS', 'RECIPES', 'TrainConfig', 'resolve_config', 'check_levels',
+           'recipe_stages']
 
 # %% ../nbs/06f_runconfig.ipynb #4b851fd1
+DATA_MEMORY_GIB = 4.0  # GiB of stored videos a machine gives the built-in dataset, by default (nbs/07)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     "How to train: data, batch, optimiser, schedule, EMA, precision, parallelism, logging and checkpoints."
