@@ -118,8 +118,11 @@ def read_video_frames(path,  # video file
                      ) -> np.ndarray:
     "Decode only the frames `indices` (`uint8` `len(indices),H,W,3`): seek to the keyframe before, decode from there."
     import av
+    from av.video.reformatter import VideoReformatter
     idx = np.asarray(indices, dtype=int)
     want, got = set(idx.tolist()), {}
+    # a converter of our own: PyAV's shared one keeps scaler threads that a forked loader worker inherits dead (a hang)
+    rgb = VideoReformatter()
     try:
         with av.open(str(path)) as c:
             s = c.streams.video[0]
@@ -128,7 +131,7 @@ def read_video_frames(path,  # video file
             c.seek(int(idx.min() / fps / tb) + t0, stream=s, backward=True, any_frame=False)
             for f in c.decode(s):
                 i = int(round((f.pts - t0) * tb * fps))
-                if i in want: got[i] = f.to_ndarray(format='rgb24')
+                if i in want: got[i] = rgb.reformat(f, format='rgb24').to_ndarray()
                 if i >= idx.max(): break
     except (av.FFmpegError, IndexError, TypeError) as e:
         raise VideoReadError(f'{path}: cannot be decoded as a video ({type(e).__name__}: {str(e).strip()[:300]})') from e

@@ -12,7 +12,7 @@ What counts as one test:
 
 Usage: python tools/run_tests.py [--flags "slow cuda"] [--workers 2] [NOTEBOOK_GLOB]
 """
-import argparse, filecmp, importlib.util, os, shutil, subprocess, sys, tempfile, time
+import argparse, filecmp, importlib.util, os, shutil, signal, subprocess, sys, tempfile, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -45,6 +45,8 @@ def _one_notebook(path, skip_flags, force_flags):
 
 
 THREADS = '1'  # set in main(): the cores each notebook process may use
+NOTEBOOK_LIMIT_S = 300  # a notebook still running after this is hung: it fails, and the run goes on
+PYTEST_LIMIT_S = 600  # the same for one pytest test (pytest-timeout)
 
 
 def _run_notebook(path, skip_flags, force_flags):
@@ -52,9 +54,20 @@ def _run_notebook(path, skip_flags, force_flags):
     t0 = time.time()
     # notebooks run side by side: each gets its share of the cores (oversubscribed OpenMP threads spin and crawl)
     env = {**os.environ, 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS', THREADS)}
-    proc = subprocess.run([sys.executable, __file__, '--one', str(path), '--skip', ' '.join(skip_flags),
-                           '--flags', ' '.join(force_flags)], cwd=ROOT, capture_output=True, text=True, env=env)
-    return proc.returncode == 0, time.time() - t0, proc.stdout + proc.stderr
+    # its own process group, so that a hung notebook is stopped with every worker it forked (they hold its pipes)
+    proc = subprocess.Popen([sys.executable, __file__, '--one', str(path), '--skip', ' '.join(skip_flags),
+                             '--flags', ' '.join(force_flags)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=NOTEBOOK_LIMIT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, _ = proc.communicate()
+        out += (f'\n{Path(path).name} did not finish within {NOTEBOOK_LIMIT_S} s and was stopped: a hang (a lesson runs in '
+                f'about a minute under the test). Run it alone to see where: python tools/run_tests.py {Path(path).name} '
+                '--no-pytest --workers 1')
+        return False, time.time() - t0, out
+    return proc.returncode == 0, time.time() - t0, out
 
 
 def _diff_trees(a, b, pattern):
@@ -107,7 +120,9 @@ def run_pytest():
     report = Path(tempfile.mkstemp(suffix='.xml')[1])
     # two workers, one test file each at a time (pytest-xdist): the files share module-scoped runs within themselves
     parallel = ['-n', '2', '--dist', 'loadfile'] if importlib.util.find_spec('xdist') else []
-    proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-rs', '-p', 'no:cacheprovider', *parallel,
+    # a hung test fails after PYTEST_LIMIT_S and the run goes on, instead of stalling the whole command
+    limit = [f'--timeout={PYTEST_LIMIT_S}'] if importlib.util.find_spec('pytest_timeout') else []
+    proc = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-rs', '-p', 'no:cacheprovider', *parallel, *limit,
                            f'--junitxml={report}', str(ROOT / 'tests')], cwd=ROOT)
     import xml.etree.ElementTree as ET
     try:
