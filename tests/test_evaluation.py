@@ -1,4 +1,4 @@
-"""FVD end to end: the I3D port against the original's logits (nbs/12), and the hpdm_fvd and hpdm_eval console scripts' checks (nbs/12b, nbs/50)."""
+"""FVD end to end: the I3D port against the original's logits (nbs/12), and the hpdm_fvd and hpdm_eval console scripts' checks (nbs/12b, nbs/50c)."""
 import shutil, subprocess, sys
 from pathlib import Path
 

@@ -144,7 +144,7 @@ def card_markdown(card: dict) -> str:
                 lines.append(f"| {lv.split('_')[1]} | " + ' | '.join(f"{a[k]:.3f} / {d[k]:.3f}" for k in
                                                                    ('speed', 'steadiness', 'evenness')) + ' |')
     c = card.get('cost')
-    if c:  # hpdm_sample's summary.json (nbs/50)
+    if c:  # hpdm_sample's summary.json (nbs/50c)
         lines += ['', f"**Sampling cost** (`{c['command']}`): {c['seconds_per_video']:.0f} s per video, peak memory "
                       f"{c['peak_memory_gib']:.2f} GiB ({c['peak_memory_of']}), tiles per denoising step level by level "
                       f"{' / '.join(map(str, c['tiles_per_level']))}; the network sees one patch per tile."]
