@@ -19,7 +19,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from hpdm_nb.unet import Level0UNet
+from hpdm_nb.unet import PatchUNet
 from hpdm_nb.diffusion import Denoiser, sample_sigmas, get_sigmas_karras, SIGMA_MIN
 from hpdm_nb.samplers import sample_euler
 from hpdm_nb.patches import level_video
@@ -30,7 +30,7 @@ from hpdm_nb.video import dequantize
 import hpdm_nb.sampling as sampling
 
 
-class FinerUNet(Level0UNet):
+class FinerUNet(PatchUNet):
     "The level-0 U-Net (nbs/13) as a denoiser of a finer level: the noisy level and the upsampled coarser level in, `F` out."
     def __init__(self, widths=(32, 64, 96), dim_cond: int = 64, channels: int = 3):
         super().__init__(2 * channels, widths, dim_cond)  # its stem reads both videos side by side

@@ -44,7 +44,7 @@ from hpdm_nb.runconfig import resolve_config
 from hpdm_nb.optim import warmup_cosine, make_ema
 from hpdm_nb.quality import KindJudge
 from hpdm_nb.model import HPDM
-from hpdm_nb.unet import Level0UNet
+from hpdm_nb.unet import PatchUNet
 from hpdm_nb.patches import PatchCoords, starts_to_coords
 
 
@@ -121,7 +121,7 @@ class UNet(nn.Module):
     def __init__(self, n_classes, d=128, ch=(32, 64, 96)):
         super().__init__()
         self.cond = NoiseLabel(n_classes, d)
-        self.net = Level0UNet(3, ch, d)  # its modules built in the order of the runs in benchmarks/README.md: the same initial weights
+        self.net = PatchUNet(3, ch, d)  # its modules built in the order of the runs in benchmarks/README.md: the same initial weights
 
     def forward(self, x, c_noise, labels):
         return self.net(x, F.silu(self.cond(c_noise, labels)))

@@ -50,7 +50,8 @@ class HPDMConfig:
     pixel_blocks: int = 0  # residual pixel blocks on each side's convolution features (0: none, the paper; nbs/03b)
     level0_unet: tuple = ()  # widths of a 3D U-Net beside the transformer at level 0 (empty: none, the paper; nbs/13)
     level0_unet_mode: str = 'replace'  # 'replace': level 0's output is the U-Net's; 'add': it joins the transformer's (nbs/13)
-    level0_unet_cond: str = 'add'  # how the U-Net reads noise level and class: 'add' (a bias per block) or 'film' (nbs/13)
+    level0_unet_cond: str = 'add'  # how the U-Nets read noise level and class: 'add' (a bias per block) or 'film' (nbs/13)
+    finer_unet: tuple = ()  # widths of a 3D U-Net per finer level, added to the transformer's output (empty: none, the paper; nbs/13)
     dim: int = 1024  # interface (tokenization) width
     dim_latent: int = 256  # latent width
     n_latents: int = 768  # latent tokens per level
@@ -113,6 +114,15 @@ def _validate(self: HPDMConfig):
                               "output unused; use level0_unet_mode='add', or more levels")
         if self.interface_cond != 'adaln':
             raise ConfigError(f"{self.name}: level0_unet reads the noise level and class from adaLN's conditioning "
+                              f"vector, so it needs interface_cond='adaln' (got {self.interface_cond!r})")
+    set_('finer_unet', tuple(int(v) for v in self.finer_unet))
+    if self.finer_unet:
+        if msg := unet_problem(self.finer_unet, self.patch, name='finer_unet'): raise ConfigError(f'{self.name}: {msg}')
+        if self.n_levels == 1:
+            raise ConfigError(f'{self.name}: finer_unet works at the levels above level 0, and this model has one level; '
+                              'use level0_unet for a U-Net at level 0')
+        if self.interface_cond != 'adaln':
+            raise ConfigError(f"{self.name}: finer_unet reads the noise level and class from adaLN's conditioning "
                               f"vector, so it needs interface_cond='adaln' (got {self.interface_cond!r})")
     if self.n_classes < 0: raise ConfigError(f'{self.name}: n_classes must be 0 (no classes) or more, got {self.n_classes}')
     if self.mlp_mult <= 0: raise ConfigError(f'{self.name}: mlp_mult must be positive, got {self.mlp_mult}')

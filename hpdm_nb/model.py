@@ -20,7 +20,7 @@ from .tokens import Tokenizer, Detokenizer, patchify
 from .conditioning import Conditioning
 from .config import HPDMConfig, get_config
 from .fusion import ContextFusion, shallow_context
-from .unet import Level0UNet
+from .unet import PatchUNet
 
 # %% auto #0
 __all__ = ['LevelContext', 'ModelOutput', 'HPDM', 'param_breakdown']
@@ -65,7 +65,10 @@ class HPDM(nn.Module):
         deep = cfg.fusion == 'deep'  # one fusion projection per block that sees more than one level
         self.fusions = nn.ModuleList([ContextFusion(cfg.dim, cfg.fusion_coords, cfg.fusion_init) if deep and n > 1
                                       else nn.Identity() for n in cfg.levels_per_block])
-        self.unet = Level0UNet(C, cfg.level0_unet, adaln, cond=cfg.level0_unet_cond) if cfg.level0_unet else None  # level 0 only (nbs/13)
+        self.unet = PatchUNet(C, cfg.level0_unet, adaln, cond=cfg.level0_unet_cond) if cfg.level0_unet else None  # level 0 only (nbs/13)
+        # every finer level's own U-Net, reading its patch and the coarser level's pixels; added to its output (nbs/13)
+        self.finer_unets = nn.ModuleList([PatchUNet(C, cfg.finer_unet, adaln, cond=cfg.level0_unet_cond, context=C)
+                                          for _ in range(cfg.n_levels - 1)]) if cfg.finer_unet else None
         # finer levels' tokens also read the previous level's pixels in their patch; zero at first: a no-op (nbs/13b)
         self.context_pixels = nn.Linear(C * math.prod(cfg.tokenizer), cfg.dim) if cfg.context_pixels else None
         if self.context_pixels is not None: nn.init.zeros_(self.context_pixels.weight); nn.init.zeros_(self.context_pixels.bias)
@@ -94,21 +97,23 @@ class HPDM(nn.Module):
 
 # %% ../nbs/05_model.ipynb #b66446f8
 @patch
+def _coarser_pixels(self: HPDM, xs, i, l, context, all_coords) -> torch.Tensor:
+    "The previous level's network input inside level `l`'s patch (computed now, or finished in `context`), on its pixels."
+    return shallow_context(xs[i - 1] if i > 0 else context.inputs[l - 1], all_coords[l], all_coords[l - 1])
+
+
+@patch
 def _tokens(self: HPDM, xs, coords, levels, context, all_coords, cv) -> dict:
     "Interface tokens `B,N,dim` of every computed level, keyed by level."
     cfg, x = self.cfg, {}
     for i, l in enumerate(levels):
         inp = xs[i]
         if cfg.fusion == 'shallow':
-            if l == 0: prev = torch.zeros_like(inp)
-            else:
-                prev_in = xs[i - 1] if i > 0 else context.inputs[l - 1]
-                prev = shallow_context(prev_in, all_coords[l], all_coords[l - 1])
+            prev = torch.zeros_like(inp) if l == 0 else self._coarser_pixels(xs, i, l, context, all_coords)
             inp = torch.cat([inp, prev], 1)
         x[l] = self.tokenizer(inp, coords[i], l, cv.get(l) if self.cfg.pixel_blocks else None)
         if self.context_pixels is not None and l > 0:  # the previous level's pixels, resampled onto this patch
-            prev = shallow_context(xs[i - 1] if i > 0 else context.inputs[l - 1], all_coords[l], all_coords[l - 1])
-            x[l] = x[l] + self.context_pixels(patchify(prev, cfg.tokenizer))
+            x[l] = x[l] + self.context_pixels(patchify(self._coarser_pixels(xs, i, l, context, all_coords), cfg.tokenizer))
     return x
 
 
@@ -195,6 +200,10 @@ def backbone(self: HPDM,
     if unet0:
         u = self.unet(xs[0], self._unet_cond(cv[0], tt, text_mask))
         out[0] = u if out[0] is None else out[0] + u
+    if self.finer_unets is not None:  # each finer level's own U-Net joins its output (nbs/13)
+        for i, l in enumerate(levels):
+            if l > 0: out[i] = out[i] + self.finer_unets[l - 1](xs[i], self._unet_cond(cv[l], tt, text_mask),
+                                                                 self._coarser_pixels(xs, i, l, context, all_coords))
     lat = [z[l][:, :cfg.n_latents] for l in levels]
     if not keep_context: return out, lat, None
     def join(b):  # the context it was given, then the levels computed now
@@ -263,6 +272,7 @@ def param_breakdown(model: HPDM) -> dict:
         if blk.write_mod is not None: add('interface modulation (adaLN)', blk.write_mod)
     add('context fusion', model.fusions)
     if model.unet is not None: add('level-0 U-Net (nbs/13)', model.unet)
+    if model.finer_unets is not None: add("finer levels' U-Nets (nbs/13)", model.finer_unets)
     if model.context_pixels is not None: add('context pixels', model.context_pixels)
     for k in ('tokenizer', 'detokenizer', 'cond', 'self_cond'): add(k, getattr(model, k))
     out['latent init'] = model.latents.numel()

@@ -11,20 +11,21 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['unet_problem', 'UNetBlock', 'Level0UNet']
+__all__ = ['unet_problem', 'UNetBlock', 'PatchUNet']
 
 # %% ../nbs/03c_unet.ipynb #f567a9c8
 def unet_problem(widths: Sequence[int],  # feature maps per resolution, finest first
                  shape: Sequence[int] | None = None,  # (T, H, W) of the patch, if known
                  groups: int = 8,  # GroupNorm groups
+                 name: str = 'level0_unet',  # the setting, as the message names it
                 ) -> str | None:
-    "What is wrong with a `Level0UNet` of these widths on patches of `shape`, or None."
+    "What is wrong with a `PatchUNet` of these widths on patches of `shape`, or None."
     w = tuple(int(v) for v in widths)
     if not w or any(v < groups or v % groups for v in w):
-        return f'level0_unet widths must be multiples of {groups} (GroupNorm groups), for example (32, 64, 96); got {w}'
+        return f'{name} widths must be multiples of {groups} (GroupNorm groups), for example (32, 64, 96); got {w}'
     k = 2 ** (len(w) - 1)
     bad = [f'{a}={n}' for a, n in zip('THW', shape or ()) if n % k]
-    if bad: return (f'a level0_unet of {len(w)} resolutions halves the level-0 patch {len(w) - 1} times, so its T, H and W '
+    if bad: return (f'a {name} of {len(w)} resolutions halves the patch {len(w) - 1} times, so its T, H and W '
                     f'must be multiples of {k}; {", ".join(bad)} is not (use fewer widths or another patch)')
     return None
 
@@ -53,23 +54,24 @@ class UNetBlock(nn.Module):
         return self.skip(x) + self.conv2(F.silu(h))
 
 # %% ../nbs/03c_unet.ipynb #494bf679
-class Level0UNet(nn.Module):
-    "A 3D convolutional U-Net for level 0, with a zero-initialised output (a departure from the paper; `HPDM` uses or adds it)."
+class PatchUNet(nn.Module):
+    "A 3D convolutional U-Net on one level's patch, its output zero at first (a departure from the paper; `HPDM` uses or adds it)."
     def __init__(self, channels: int,  # video channels in and out
                  widths: Sequence[int],  # feature maps per resolution, finest first; each halving t, h and w
                  dim_cond: int,  # width of the conditioning vector (noise level and class)
                  groups: int = 8,  # GroupNorm groups (every width must be a multiple)
                  cond: str = 'add',  # 'add': the vector as a bias per block; 'film': its own MLP, then scale and shift
+                 context: int = 0,  # channels of a second video read beside the input (a finer level: the coarser one)
                 ):
         super().__init__()
         w = [int(v) for v in widths]
         if msg := unet_problem(w, groups=groups): raise ValueError(msg)
         if cond not in ('add', 'film'): raise ValueError(f"level0_unet_cond must be 'add' or 'film', got {cond!r}")
-        self.channels, self.widths, self.groups = channels, tuple(w), groups
+        self.channels, self.widths, self.groups, self.context = channels, tuple(w), groups, int(context)
         film, d = cond == 'film', (4 * w[0] if cond == 'film' else dim_cond)
         # FiLM's U-Net maps the vector through an MLP of its own, so that training the U-Net alone can reshape it
         self.embed = nn.Sequential(nn.Linear(dim_cond, d), nn.SiLU(), nn.Linear(d, d), nn.SiLU()) if film else nn.Identity()
-        self.stem = nn.Conv3d(channels, w[0], 3, padding=1)
+        self.stem = nn.Conv3d(channels + self.context, w[0], 3, padding=1)
         self.down = nn.ModuleList([UNetBlock(a, b, d, groups, film) for a, b in zip([w[0]] + w[:-1], w)])
         self.mid = UNetBlock(w[-1], w[-1], d, groups, film)
         self.up = nn.ModuleList([UNetBlock(2 * a, b, d, groups, film) for a, b in zip(w[::-1], w[::-1][1:] + [w[0]])])
@@ -78,10 +80,16 @@ class Level0UNet(nn.Module):
 
     def forward(self, x: torch.Tensor,  # level-0 network input `B,channels,T,H,W`
                 cond: torch.Tensor,  # `B,dim_cond` conditioning vector
+                context: torch.Tensor | None = None,  # `B,context,T,H,W`: the second video, if the U-Net reads one
                ) -> torch.Tensor:
         if x.ndim != 5 or x.shape[1] != self.channels:
             raise ValueError(f'level0_unet input must be B,{self.channels},T,H,W; got {tuple(x.shape)}')
         if msg := unet_problem(self.widths, x.shape[2:], self.groups): raise ValueError(msg)
+        want = None if not self.context else (x.shape[0], self.context, *x.shape[2:])
+        if (None if context is None else tuple(context.shape)) != want:
+            raise ValueError(f'this U-Net reads ' + (f'a context video of shape {want}' if want else 'no context video') +
+                             f'; got {None if context is None else tuple(context.shape)}')
+        if context is not None: x = torch.cat([x, context], 1)
         skips, h, cond = [], self.stem(x), self.embed(cond)
         for i, blk in enumerate(self.down):
             h = blk(h if i == 0 else F.avg_pool3d(h, 2), cond); skips.append(h)
