@@ -43,3 +43,21 @@ def test_each_unet_setting_is_refused_or_gives_every_parameter_a_gradient(s):
 @pytest.mark.parametrize('s', [s for s in SETTINGS if _refused(s)], ids=_name)
 def test_replace_without_deep_fusion_into_the_finer_levels_is_refused(s):
     with pytest.raises(ConfigError, match="level0_unet_mode='add'"): _config(s)
+
+
+FINER = [dict(fusion=fusion, level0_unet=l0, level0_unet_mode='replace' if fusion == 'deep' else 'add')
+         for fusion, l0 in itertools.product(('deep', 'shallow', 'none'), ((), (8, 16)))]
+
+
+@pytest.mark.parametrize('s', FINER, ids=lambda s: f"{s['fusion']}-{'unet' if s['level0_unet'] else 'transformer'}-level0")
+def test_finer_unets_train_and_every_parameter_gets_a_gradient(s):
+    cfg = get_config('tiny', interface_cond='adaln', finer_unet=(8, 16), **s)
+    torch.manual_seed(0)
+    model = HPDM(cfg)
+    with torch.no_grad():
+        for p in model.parameters(): p.add_(torch.randn_like(p) * 0.05)
+    videos = torch.rand(2, 3, *cfg.target) * 2 - 1
+    pyramid_loss(model, videos, torch.tensor([0, 1]), generator=torch.Generator().manual_seed(0)).loss.backward()
+    quiet = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert not quiet, f'no gradient: {quiet}'
+    assert len(model.finer_unets) == cfg.n_levels - 1 and model.finer_unets[0].stem.in_channels == 2 * cfg.channels
