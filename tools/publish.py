@@ -79,7 +79,7 @@ def departures(card: dict) -> list[tuple[str, str, str, str]]:
         rows.append(('optimiser', 'LAMB, lr 0.005, batch 768', f"{t['optimizer'].upper() if t['optimizer'] == 'lamb' else 'AdamW'}, "
                      f"lr {t['lr']:g}, batch {t['batch_size']}; nbs/06b", 'optimizer, lr, batch_size'))
     if m.dim_text:
-        rows.append(('text encoder', 'frozen T5-11B', 'frozen all-MiniLM-L6-v2 (384 wide), at most 32 tokens; nbs/11',
+        rows.append(('text encoder', 'frozen T5-11B', 'frozen all-MiniLM-L6-v2 (384 wide), at most 32 tokens; nbs/04c',
                      'text_encoder'))
     steps = s.get('steps')
     if steps and steps != PAPER_STEPS:
