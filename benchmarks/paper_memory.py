@@ -4,7 +4,7 @@ extrapolated to an 80 GB GPU, with and without activation checkpointing of the R
     python benchmarks/paper_memory.py [--models hpdm-s,hpdm-m,hpdm-l] [--gpu-gib 80] [--out benchmarks/paper_memory.json]
 
 For each model, in a fresh process: one training step (`pyramid_loss` and its backward) on one random video, counting
-every tensor autograd keeps for the backward pass (`step_cost`, nbs/06: each storage once), with
+every tensor autograd keeps for the backward pass (`step_cost`, nbs/06b_step: each storage once), with
 `checkpoint_blocks` off and on, and, in the plain step, how much of it each RIN block keeps (`step_cost`'s `block_mib`); and the process's peak
 resident memory. Checkpointed, the backward pass recomputes one block at a time and holds that block's activations
 while it goes through it, so the peak per video is what stays kept plus the largest block's share. A step's memory
@@ -26,7 +26,7 @@ def measure(name: str) -> dict:
     "One model, batch 1: parameters, activations per video with and without checkpointing, seconds, peak RSS."
     import torch
     from hpdm_nb.model import HPDM
-    from hpdm_nb.loss import step_cost
+    from hpdm_nb.step import step_cost
     torch.manual_seed(0)
     model = HPDM(name)
     r = dict(params=sum(p.numel() for p in model.parameters()), target=list(model.cfg.target),

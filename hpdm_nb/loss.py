@@ -4,7 +4,6 @@
 
 # %% ../nbs/06_loss.ipynb #d1c2d150
 from __future__ import annotations
-import time
 from dataclasses import dataclass
 
 import torch
@@ -16,7 +15,7 @@ from .model import HPDM
 from .torch_core import randn_on, rand_on
 
 # %% auto #0
-__all__ = ['PyramidLoss', 'pyramid_loss', 'step_cost', 'finished_context']
+__all__ = ['PyramidLoss', 'pyramid_loss', 'finished_context']
 
 # %% ../nbs/06_loss.ipynb #3fd98286
 @dataclass
@@ -97,39 +96,6 @@ def pyramid_loss(model: HPDM,  # the model
     w = torch.tensor((cfg.level_weights or [1.0] * pyr.n_levels)[:L], device=dev, dtype=per.dtype)
     den = [d.detach() * net.level_sigma_in(l) for l, d in enumerate(out.denoised)]
     return PyramidLoss((w * per).sum(), per.detach(), sigmas, patches, coords, den)
-
-# %% ../nbs/06_loss.ipynb #524dacbb
-def step_cost(model: HPDM, batch: int = 1, reps: int = 2,
-              warmup: bool = True,  # one untimed step first (allocator and thread pools settle)
-             ) -> dict:
-    "Seconds per training step (loss and backward; the median of `reps`), MiB saved for backward, and each RIN block's share."
-    cfg, dev = model.cfg, next(model.parameters()).device
-    videos = torch.rand(batch, cfg.channels, *cfg.target, device=dev) * 2 - 1
-    labels = torch.arange(batch, device=dev) % cfg.n_classes if cfg.n_classes else None
-    seen, where = {}, [None]  # each storage once, with the block that saved it (None: outside the blocks)
-    def pack(t):
-        s = t.untyped_storage()
-        seen.setdefault((s.data_ptr(), s.device), (s.nbytes(), where[0]))
-        return t
-    hooks = [h for b, blk in enumerate(model.blocks)
-             for h in (blk.register_forward_pre_hook(lambda m, a, b=b: where.__setitem__(0, b)),
-                       blk.register_forward_hook(lambda m, a, o: where.__setitem__(0, None)))]
-    times = []
-    try:
-        for r in range(reps + warmup):
-            seen.clear()
-            t0 = time.perf_counter()
-            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-                loss = pyramid_loss(model, videos, labels, generator=torch.Generator().manual_seed(r)).loss
-            loss.backward()
-            if dev.type == 'cuda': torch.cuda.synchronize(dev)
-            times.append(time.perf_counter() - t0)
-            model.zero_grad(set_to_none=True)
-    finally:
-        for h in hooks: h.remove()
-    timed = sorted(times[int(warmup):])
-    blocks = [sum(n for n, w in seen.values() if w == b) / 2 ** 20 for b in range(len(model.blocks))]
-    return dict(seconds=timed[len(timed) // 2], saved_mib=sum(n for n, _ in seen.values()) / 2 ** 20, block_mib=blocks)
 
 # %% ../nbs/06_loss.ipynb #1ec92939
 def finished_context(sigmas: list,  # drawn noise levels, `B` per level

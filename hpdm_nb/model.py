@@ -72,7 +72,7 @@ class HPDM(nn.Module):
         # finer levels' tokens also read the previous level's pixels in their patch; zero at first: a no-op (nbs/13b)
         self.context_pixels = nn.Linear(C * math.prod(cfg.tokenizer), cfg.dim) if cfg.context_pixels else None
         if self.context_pixels is not None: nn.init.zeros_(self.context_pixels.weight); nn.init.zeros_(self.context_pixels.bias)
-        self.checkpoint_blocks = False  # recompute each block's activations in backward instead of keeping them (nbs/06)
+        self.checkpoint_blocks = False  # recompute each block's activations in backward instead of keeping them (nbs/06b_step)
 
     def level_sigma_in(self, level: int) -> float: return self.cfg.level_sigma_in(level)
 

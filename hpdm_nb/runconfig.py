@@ -51,7 +51,7 @@ class TrainConfig:
     sample_steps: int = 32  # sampler steps for level 0 (halved per level)
     n_samples: int = 4
     compile: bool = False  # torch.compile the model
-    checkpoint_blocks: bool = False  # recompute each RIN block in backward: a fraction of the activation memory, for more time (nbs/06)
+    checkpoint_blocks: bool = False  # recompute each RIN block in backward: a fraction of the activation memory, for more time (nbs/06b_step)
     snapshot_every: int = 0  # also keep the EMA weights every this many steps, as out/snapshots/step_N.safetensors
     text_encoder: str = 'minilm'  # text models (dim_text): 'minilm' (ships offline) or a local folder (a T5 encoder)
     image_ratio: float = 0.0  # joint image-video training: this share of a batch are still videos (one frame repeated)

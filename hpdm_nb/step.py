@@ -4,18 +4,19 @@
 
 # %% ../nbs/06b_step.ipynb #f7df969b
 from __future__ import annotations
-import contextlib, typing
+import contextlib, time, typing
 
 import torch
 import torch.distributed as dist
 import torch.nn as nn
 
 from .loss import pyramid_loss
+from .model import HPDM
 from .draws import draw_sample_noise, still_videos
 from .video import as_float
 
 # %% auto #0
-__all__ = ['finite_in_all_processes', 'StepResult', 'train_step']
+__all__ = ['finite_in_all_processes', 'StepResult', 'train_step', 'step_cost']
 
 # %% ../nbs/06b_step.ipynb #466ed14d
 def finite_in_all_processes(*tensors: torch.Tensor) -> bool:
@@ -72,3 +73,36 @@ def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict]
     opt.zero_grad(set_to_none=True)
     if not skipped: ema.update_parameters(model)
     return StepResult(tot, per_level, gn, skipped)
+
+# %% ../nbs/06b_step.ipynb #524dacbb
+def step_cost(model: HPDM, batch: int = 1, reps: int = 2,
+              warmup: bool = True,  # one untimed step first (allocator and thread pools settle)
+             ) -> dict:
+    "Seconds per training step (loss and backward; the median of `reps`), MiB saved for backward, and each RIN block's share."
+    cfg, dev = model.cfg, next(model.parameters()).device
+    videos = torch.rand(batch, cfg.channels, *cfg.target, device=dev) * 2 - 1
+    labels = torch.arange(batch, device=dev) % cfg.n_classes if cfg.n_classes else None
+    seen, where = {}, [None]  # each storage once, with the block that saved it (None: outside the blocks)
+    def pack(t):
+        s = t.untyped_storage()
+        seen.setdefault((s.data_ptr(), s.device), (s.nbytes(), where[0]))
+        return t
+    hooks = [h for b, blk in enumerate(model.blocks)
+             for h in (blk.register_forward_pre_hook(lambda m, a, b=b: where.__setitem__(0, b)),
+                       blk.register_forward_hook(lambda m, a, o: where.__setitem__(0, None)))]
+    times = []
+    try:
+        for r in range(reps + warmup):
+            seen.clear()
+            t0 = time.perf_counter()
+            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+                loss = pyramid_loss(model, videos, labels, generator=torch.Generator().manual_seed(r)).loss
+            loss.backward()
+            if dev.type == 'cuda': torch.cuda.synchronize(dev)
+            times.append(time.perf_counter() - t0)
+            model.zero_grad(set_to_none=True)
+    finally:
+        for h in hooks: h.remove()
+    timed = sorted(times[int(warmup):])
+    blocks = [sum(n for n, w in seen.values() if w == b) / 2 ** 20 for b in range(len(model.blocks))]
+    return dict(seconds=timed[len(timed) // 2], saved_mib=sum(n for n, _ in seen.values()) / 2 ** 20, block_mib=blocks)

@@ -145,7 +145,7 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
     init = (lambda m: init_weights(m, tcfg.init_from, sha256=tcfg.init_sha256)) if tcfg.init_from and not resuming else None
     model, wrapped, ema, init_report = prepare_model(mcfg, info, tcfg.seed, tcfg.ema_half_life, tcfg.parallel,
                                                      tcfg.compile, init, tcfg.train_only)
-    model.checkpoint_blocks = tcfg.checkpoint_blocks  # activation checkpointing (nbs/06)
+    model.checkpoint_blocks = tcfg.checkpoint_blocks  # activation checkpointing (nbs/06b_step)
     opt, sched = make_optimizer(model, tcfg.optimizer, tcfg.lr, tcfg.betas, tcfg.eps, tcfg.weight_decay, tcfg.warmup,
                                 tcfg.steps, tcfg.min_lr_ratio)
     step = _start(out, mcfg, tcfg, model, ema, opt, sched, info, init_report, progress)

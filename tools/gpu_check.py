@@ -176,7 +176,7 @@ def main():
     def c_paper_memory():
         "HPDM-S's step at batch 1 and 2 on the GPU: the measured slope beside paper_memory.py's CPU count."
         from hpdm_nb.model import HPDM
-        from hpdm_nb.loss import step_cost
+        from hpdm_nb.step import step_cost
         model, r = HPDM('hpdm-s').to(dev), {}
         for on in (False, True):
             model.checkpoint_blocks = on
