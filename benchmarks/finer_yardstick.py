@@ -110,7 +110,7 @@ def main():
         print('data level', l - 1, 'upsampled:', results['upsampled'], flush=True)
     if a.hpdm and 'hpdm' not in results:
         from hpdm_nb.weights import load_pretrained, load_model
-        model = load_pretrained(a.hpdm.split(':', 1)[1]) if a.hpdm.startswith('pretrained:') else load_model(a.hpdm)
+        model = load_pretrained(a.hpdm.split(':', 1)[1]) if a.hpdm.startswith('pretrained:') else load_model(a.hpdm)[0]
         model.eval()
         fn = lambda given, c: sampling.sample_pyramid(model, a.n, labels=data['held_labels'][:a.n], seeds=range(a.n), given=given,
                                                       levels=l + 1, steps=a.sampler_steps, coarse_start=None if c >= 80 else c,

@@ -57,6 +57,7 @@ class TrainConfig:
     image_ratio: float = 0.0  # joint image-video training: this share of a batch are still videos (one frame repeated)
     init_from: str = ''  # start from trained weights: a run folder, checkpoint, export folder or pretrained:NAME
     init_sha256: str = ''  # the sha256 init_from's weights file must have, so a recipe starts where its card did ('': any)
+    init_skip: str = ''  # with init_from: name prefixes of its weights not to read, so those parts start fresh (e.g. 'unet', nbs/06e)
     train_only: str = ''  # train only these parts (comma-separated parameter-name prefixes, e.g. 'unet'); '': all (nbs/06c)
     levels: int = 0  # compute only the coarsest levels (0: all); 1 with train_only=unet trains a level-0 U-Net alone (nbs/06)
     workers: int = -1  # data-loading processes per training process (-1: auto, 0 for in-memory data; nbs/07a)
@@ -72,6 +73,7 @@ class TrainConfig:
         for k in ('ema_half_life', 'sample_every', 'snapshot_every', 'min_lr_ratio', 'levels'):
             if getattr(self, k) < 0: bad(f'{k} must be 0 or more, got {getattr(self, k)}')
         if self.sample_steps < 1 or self.n_samples < 1: bad('sample_steps and n_samples must be at least 1')
+        if self.init_skip and not self.init_from: bad(f'init_skip={self.init_skip} names parts of init_from\'s weights, but no init_from is given')
         if not 0 <= self.image_ratio <= 1: bad(f'image_ratio is a share of the batch, in [0, 1]; got {self.image_ratio}')
         if self.lr <= 0 or self.warmup < 0 or self.weight_decay < 0 or self.grad_clip < 0: bad('lr must be positive; warmup, '
                                                                                               'weight_decay, grad_clip >= 0')

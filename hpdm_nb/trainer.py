@@ -101,7 +101,8 @@ def _start(out: Path, mcfg: HPDMConfig, tcfg: TrainConfig, model, ema, opt, sche
     elif init_report and info.main and progress:
         r = init_report
         print(f'init_from={tcfg.init_from}: {len(r["loaded"])} tensors loaded, {len(r["new"])} new '
-              f'({len(r["zeroed"])} of them residual outputs set to zero), {len(r["dropped"])} not used')
+              f'({len(r["zeroed"])} of them residual outputs set to zero), {len(r["dropped"])} not used'
+              + (f', {len(r["skipped"])} left unread (init_skip={tcfg.init_skip})' if r.get('skipped') else ''))
     if tcfg.train_only and info.main and progress:
         n = sum(p.numel() for p in model.parameters() if p.requires_grad)
         print(f'train_only={tcfg.train_only}: training {n:,} of {sum(p.numel() for p in model.parameters()):,} parameters')
@@ -142,7 +143,7 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
                       processes=info.world)  # every process stores its own copy: each gets a share of data_memory_gib
     encoder = text_encoder_for(mcfg, tcfg, ds, info.device) if mcfg.dim_text else None
     resuming = ckpt_path.exists()  # then the checkpoint holds the weights: init_from is not read again (it may be gone)
-    init = (lambda m: init_weights(m, tcfg.init_from, sha256=tcfg.init_sha256)) if tcfg.init_from and not resuming else None
+    init = (lambda m: init_weights(m, tcfg.init_from, sha256=tcfg.init_sha256, skip=tcfg.init_skip)) if tcfg.init_from and not resuming else None
     model, wrapped, ema, init_report = prepare_model(mcfg, info, tcfg.seed, tcfg.ema_half_life, tcfg.parallel,
                                                      tcfg.compile, init, tcfg.train_only)
     model.checkpoint_blocks = tcfg.checkpoint_blocks  # activation checkpointing (nbs/06b_step)

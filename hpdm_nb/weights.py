@@ -101,6 +101,7 @@ def weights_sha256(source) -> str:
 
 def init_weights(model: nn.Module, source, zero_new: bool = True,
                  sha256: str = '',  # the sha256 `source`'s weights file must have ('': any weights)
+                 skip: str = '',  # comma-separated name prefixes of `source` not to read: those parts start fresh
                 ) -> dict:
     "Copy `source`'s tensors into `model` by name; new attention/MLP branches start as no-ops. Returns what went where."
     try:
@@ -111,6 +112,12 @@ def init_weights(model: nn.Module, source, zero_new: bool = True,
                               'knowing the result will differ from the recipe\'s')
         sd, own = read_weights(source), model.state_dict()
     except FileNotFoundError as e: raise ConfigError(f'init_from={source}: {e}') from e
+    prefixes = [q.strip() for q in skip.split(',') if q.strip()]
+    if unused := [q for q in prefixes if not any(k.startswith(q) for k in sd)]:
+        raise ConfigError(f'init_skip={skip}: {", ".join(unused)} names no weight of {source}; its parts are '
+                          f'{", ".join(sorted({k.split(".")[0] for k in sd}))}')
+    skipped = [k for k in sd if any(k.startswith(q) for q in prefixes)]  # regrown: another width, or a fresh start
+    sd = {k: v for k, v in sd.items() if k not in skipped}
     grown = [k for k, v in own.items() if k.endswith('pos_scale') and k in sd and 0 < len(sd[k]) < len(v)]
     with torch.no_grad():  # a model with more levels: the source's levels keep their gains, the new finer ones their init
         for k in grown: own[k][:len(sd[k])] = sd[k]
@@ -130,4 +137,4 @@ def init_weights(model: nn.Module, source, zero_new: bool = True,
             nn.init.zeros_(out.weight); nn.init.zeros_(out.bias)
             zeroed += [f'{name}.{p}' for p in ('to_out.weight', 'to_out.bias')] if isinstance(mod, Attention) else \
                       [f'{name}.net.{len(mod.net) - 1}.{p}' for p in ('weight', 'bias')]
-    return dict(loaded=loaded, new=new, zeroed=zeroed, dropped=[k for k in sd if k not in own], grown=grown)
+    return dict(loaded=loaded, new=new, zeroed=zeroed, dropped=[k for k in sd if k not in own], grown=grown, skipped=skipped)

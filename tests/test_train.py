@@ -280,3 +280,22 @@ def test_level0_unet_alone_trains_only_level_0(tmp_path):
     assert all(set(k for k in r if k.startswith('loss_level')) == {'loss_level_0'} for r in read_metrics(tmp_path / 'a'))
     with pytest.raises(ConfigError, match='levels=1 train_only=unet'):
         train(*tiny(tmp_path / 'b', **{**kw, 'train_only': 'blocks'}), progress=False)
+
+
+def test_init_skip_regrows_a_part_at_another_width(tmp_path, capsys):
+    "init_skip=unet starts a run from other weights with a U-Net of another width: the rest copied, the U-Net fresh."
+    from hpdm_nb.trainer import train
+    from hpdm_nb.config import ConfigError
+    from hpdm_nb.checkpoints import clean_state_dict
+    from hpdm_nb.weights import read_weights
+    common = dict(interface_cond='adaln', steps=1)
+    train(*tiny(tmp_path / 'narrow', level0_unet=(8, 16), **common), progress=False)
+    with pytest.raises(ConfigError, match='other shapes'):
+        train(*tiny(tmp_path / 'wide', level0_unet=(16, 32), init_from=str(tmp_path / 'narrow'), **common), progress=False)
+    train(*tiny(tmp_path / 'wide', level0_unet=(16, 32), init_from=str(tmp_path / 'narrow'), init_skip='unet',
+                train_only='unet', levels=1, **common), progress=True)
+    src, got = read_weights(tmp_path / 'narrow'), clean_state_dict(ckpt(tmp_path / 'wide')['model'])
+    assert got['unet.stem.weight'].shape[0] == 16 and src['unet.stem.weight'].shape[0] == 8
+    assert all(torch.equal(got[k], src[k]) for k in src if not k.startswith('unet.'))  # trained the U-Net alone
+    assert 'left unread (init_skip=unet)' in capsys.readouterr().out
+    with pytest.raises(ConfigError, match='no init_from is given'): tiny(tmp_path / 'c', init_skip='unet')
