@@ -113,14 +113,14 @@ def setup_ffmpeg() -> str:
     mediapy.set_ffmpeg(exe)
     return exe
 
-
+# %% ../nbs/00_video.ipynb #a34c764e
 def _frames(video) -> np.ndarray:
     "uint8 frames from a video tensor, a batch (tiled) or uint8 frames."
     if isinstance(video, np.ndarray): return video
     v = check_video(video)
     return to_uint8(video_grid(v) if v.shape[0] > 1 else v[0])
 
-
+# %% ../nbs/00_video.ipynb #19077aab
 def show_videos(videos,  # a batch `B,C,T,H,W`, a list of videos, or a dict {title: video}
                 titles: Sequence[str] | None = None,  # one title per video
                 fps: float = 8,  # frames per second
@@ -144,7 +144,7 @@ def show_video(video,  # a video `C,T,H,W` (a batch is shown as a grid)
     setup_ffmpeg()
     mediapy.show_video(_frames(video), title=title, fps=fps, height=height, codec='gif', **kwargs)
 
-
+# %% ../nbs/00_video.ipynb #42d40ceb
 def write_video(path,  # file to write: `.mp4` or `.gif`
                 video,  # a video `C,T,H,W` or a batch (written as a grid)
                 fps: float = 8,  # frames per second
