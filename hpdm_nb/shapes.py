@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 from torch.utils.data import Dataset
 
 from .video import check_video, _size3
@@ -65,70 +66,76 @@ class MovingShapes(Dataset):
         "The label of every video, without rendering any: the classes in turn, so every class equally often."
         return torch.arange(self.n) % len(self.classes)
 
-    def params(self, i: int) -> dict:
-        "The random draws that define video `i`."
-        if not 0 <= i < self.n: raise IndexError(f'index {i} out of range for {self.n} videos')
-        g = np.random.default_rng([self.seed, i])
-        label = int(self.labels[i])
-        kind = self.classes[label]
-        colour = list(COLOURS)[g.integers(len(COLOURS))]
-        angle = g.uniform(0, 2 * math.pi)
-        dist = g.uniform(*self.travel)
-        p = dict(label=label, kind=kind, colour=colour, radius=g.uniform(*self.radius), centre=g.uniform(0, 1, 2),
-                 velocity=dist * np.array([math.cos(angle), math.sin(angle)]),
-                 rot0=g.uniform(0, 2 * math.pi), spin=0.0 if kind == 'circle' else g.uniform(-1, 1) * self.spin)
-        if kind == 'digit':
-            j = int(g.integers(len(_digits()[1])))
-            p.update(digit_index=j, digit=_digits()[1][j])
-        return p
-
-    def caption(self, p: dict) -> str:
-        "A short caption, e.g. 'a red square moving up-left, spinning' (the direction it starts in)."
-        name = f"handwritten {p['digit']}" if p['kind'] == 'digit' else p['kind']
-        ang = math.atan2(p['velocity'][1], p['velocity'][0])  # image y points down
-        direction = _DIRECTIONS[round(ang / (math.pi / 4)) % 8]
-        article = 'an' if p['colour'][0] in 'aeiou' else 'a'
-        return f"{article} {p['colour']} {name} moving {direction}" + (', spinning' if abs(p['spin']) > 0.25 else '')
-
-    def render(self, p: dict) -> torch.Tensor:
-        "Draw the video `C,T,H,W` in [-1, 1] for the parameters `p`."
-        T, H, W = self.size
-        unit = min(H, W)
-        ext = torch.tensor([W / unit, H / unit])  # frame extent (x, y) in units of min(H, W)
-        r = p['radius']
-        t = torch.arange(T, dtype=torch.float32) / max(T - 1, 1)
-        lo = torch.full((2,), r)
-        hi = torch.maximum(ext - r, lo + 1e-3)  # an object wider than the frame stays (almost) put
-        start = lo + (hi - lo) * torch.tensor(p['centre'], dtype=torch.float32)
-        vel = torch.tensor(p['velocity'], dtype=torch.float32)
-        c = _bounce(start[None] + t[:, None] * vel[None], lo, hi)  # T,2: centre (x, y) per frame
-        th = p['rot0'] + 2 * math.pi * p['spin'] * t
-        ys = (torch.arange(H) + 0.5) / unit
-        xs = (torch.arange(W) + 0.5) / unit
-        dx = xs[None, None, :] - c[:, 0, None, None]  # T,1,W
-        dy = ys[None, :, None] - c[:, 1, None, None]  # T,H,1
-        cos, sin = torch.cos(th)[:, None, None], torch.sin(th)[:, None, None]
-        qx, qy = cos * dx + sin * dy, -sin * dx + cos * dy  # pixel positions in the object's own frame
-        kind = p['kind']
-        if kind == 'digit':
-            img = _digits()[0][p['digit_index']]
-            grid = torch.stack([qx, qy], -1) / (1.3 * r)  # [-1, 1] spans the digit's box
-            alpha = F.grid_sample(img.expand(T, 1, 8, 8), grid, mode='bilinear', padding_mode='zeros',
-                                  align_corners=False)[:, 0]
-        else:
-            if kind == 'circle': sdf = torch.sqrt(qx ** 2 + qy ** 2) - r
-            elif kind == 'square': sdf = torch.maximum(qx.abs(), qy.abs()) - 0.8 * r
-            else:  # equilateral triangle as three half-planes, inradius 0.6 r
-                normals = [(math.cos(a), math.sin(a)) for a in (math.pi / 2, math.pi / 2 + 2 * math.pi / 3,
-                                                                 math.pi / 2 + 4 * math.pi / 3)]
-                sdf = torch.stack([nx * qx + ny * qy for nx, ny in normals]).amax(0) - 0.6 * r
-            alpha = (0.5 - sdf * unit).clamp(0, 1)  # antialiased edge one pixel wide
-        colour = torch.tensor(COLOURS[p['colour']]) * 2 - 1
-        return self.background + alpha[None] * (colour[:, None, None, None] - self.background)
-
     def __getitem__(self, i: int) -> dict:
         p = self.params(i)
         return dict(video=self.render(p), label=p['label'], caption=self.caption(p))
+
+# %% ../nbs/00b_shapes.ipynb #a7a47a17
+@patch
+def params(self: MovingShapes, i: int) -> dict:
+    "The random draws that define video `i`."
+    if not 0 <= i < self.n: raise IndexError(f'index {i} out of range for {self.n} videos')
+    g = np.random.default_rng([self.seed, i])
+    label = int(self.labels[i])
+    kind = self.classes[label]
+    colour = list(COLOURS)[g.integers(len(COLOURS))]
+    angle = g.uniform(0, 2 * math.pi)
+    dist = g.uniform(*self.travel)
+    p = dict(label=label, kind=kind, colour=colour, radius=g.uniform(*self.radius), centre=g.uniform(0, 1, 2),
+             velocity=dist * np.array([math.cos(angle), math.sin(angle)]),
+             rot0=g.uniform(0, 2 * math.pi), spin=0.0 if kind == 'circle' else g.uniform(-1, 1) * self.spin)
+    if kind == 'digit':
+        j = int(g.integers(len(_digits()[1])))
+        p.update(digit_index=j, digit=_digits()[1][j])
+    return p
+
+# %% ../nbs/00b_shapes.ipynb #51f2f7b7
+@patch
+def caption(self: MovingShapes, p: dict) -> str:
+    "A short caption, e.g. 'a red square moving up-left, spinning' (the direction it starts in)."
+    name = f"handwritten {p['digit']}" if p['kind'] == 'digit' else p['kind']
+    ang = math.atan2(p['velocity'][1], p['velocity'][0])  # image y points down
+    direction = _DIRECTIONS[round(ang / (math.pi / 4)) % 8]
+    article = 'an' if p['colour'][0] in 'aeiou' else 'a'
+    return f"{article} {p['colour']} {name} moving {direction}" + (', spinning' if abs(p['spin']) > 0.25 else '')
+
+# %% ../nbs/00b_shapes.ipynb #3b1661db
+@patch
+def render(self: MovingShapes, p: dict) -> torch.Tensor:
+    "Draw the video `C,T,H,W` in [-1, 1] for the parameters `p`."
+    T, H, W = self.size
+    unit = min(H, W)
+    ext = torch.tensor([W / unit, H / unit])  # frame extent (x, y) in units of min(H, W)
+    r = p['radius']
+    t = torch.arange(T, dtype=torch.float32) / max(T - 1, 1)
+    lo = torch.full((2,), r)
+    hi = torch.maximum(ext - r, lo + 1e-3)  # an object wider than the frame stays (almost) put
+    start = lo + (hi - lo) * torch.tensor(p['centre'], dtype=torch.float32)
+    vel = torch.tensor(p['velocity'], dtype=torch.float32)
+    c = _bounce(start[None] + t[:, None] * vel[None], lo, hi)  # T,2: centre (x, y) per frame
+    th = p['rot0'] + 2 * math.pi * p['spin'] * t
+    ys = (torch.arange(H) + 0.5) / unit
+    xs = (torch.arange(W) + 0.5) / unit
+    dx = xs[None, None, :] - c[:, 0, None, None]  # T,1,W
+    dy = ys[None, :, None] - c[:, 1, None, None]  # T,H,1
+    cos, sin = torch.cos(th)[:, None, None], torch.sin(th)[:, None, None]
+    qx, qy = cos * dx + sin * dy, -sin * dx + cos * dy  # pixel positions in the object's own frame
+    kind = p['kind']
+    if kind == 'digit':
+        img = _digits()[0][p['digit_index']]
+        grid = torch.stack([qx, qy], -1) / (1.3 * r)  # [-1, 1] spans the digit's box
+        alpha = F.grid_sample(img.expand(T, 1, 8, 8), grid, mode='bilinear', padding_mode='zeros',
+                              align_corners=False)[:, 0]
+    else:
+        if kind == 'circle': sdf = torch.sqrt(qx ** 2 + qy ** 2) - r
+        elif kind == 'square': sdf = torch.maximum(qx.abs(), qy.abs()) - 0.8 * r
+        else:  # equilateral triangle as three half-planes, inradius 0.6 r
+            normals = [(math.cos(a), math.sin(a)) for a in (math.pi / 2, math.pi / 2 + 2 * math.pi / 3,
+                                                             math.pi / 2 + 4 * math.pi / 3)]
+            sdf = torch.stack([nx * qx + ny * qy for nx, ny in normals]).amax(0) - 0.6 * r
+        alpha = (0.5 - sdf * unit).clamp(0, 1)  # antialiased edge one pixel wide
+    colour = torch.tensor(COLOURS[p['colour']]) * 2 - 1
+    return self.background + alpha[None] * (colour[:, None, None, None] - self.background)
 
 # %% ../nbs/00b_shapes.ipynb #a3dd3138
 def held_out_shapes(n_train: int,  # the training set: the first `n_train` videos of the dataset
