@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 import matplotlib.pyplot as plt
 from matplotlib.patches import Rectangle
+from fastcore.basics import patch
 
 from .video import check_video, to_uint8
 from .torch_core import rand_on
@@ -81,7 +82,7 @@ def _int3(v, name) -> tuple[int, int, int]:
 
 def _fmt(v) -> str: return 'x'.join(str(a) for a in v)
 
-
+# %% ../nbs/01_patches.ipynb #63864762
 @dataclass(frozen=True)
 class Pyramid:
     "HPDM's nested patch pyramid: level `l` is the target video at resolution `min(R, 2^l r)`, seen through `r`-sized patches."
@@ -110,28 +111,35 @@ class Pyramid:
     @property
     def levels(self) -> range: return range(self.n_levels)
 
-    def resolution(self, level: int) -> tuple[int, int, int]:
-        "Resolution of the level's virtual video, `min(R, 2^level r)` per axis."
-        return tuple(min(Ra, ra * 2 ** level) for Ra, ra in zip(self.target, self.patch))
+# %% ../nbs/01_patches.ipynb #5c929e1b
+@patch
+def resolution(self: Pyramid, level: int) -> tuple[int, int, int]:
+    "Resolution of the level's virtual video, `min(R, 2^level r)` per axis."
+    return tuple(min(Ra, ra * 2 ** level) for Ra, ra in zip(self.target, self.patch))
 
-    def scale(self, level: int) -> tuple[float, float, float]:
-        "Fraction of each axis that a patch of this level covers, `r / R_level`."
-        return tuple(ra / Rl for ra, Rl in zip(self.patch, self.resolution(level)))
+@patch
+def scale(self: Pyramid, level: int) -> tuple[float, float, float]:
+    "Fraction of each axis that a patch of this level covers, `r / R_level`."
+    return tuple(ra / Rl for ra, Rl in zip(self.patch, self.resolution(level)))
 
-    def factor(self, level: int) -> tuple[int, int, int]:
-        "Downsampling factor from the target to this level, per axis."
-        return tuple(Ra // Rl for Ra, Rl in zip(self.target, self.resolution(level)))
+@patch
+def factor(self: Pyramid, level: int) -> tuple[int, int, int]:
+    "Downsampling factor from the target to this level, per axis."
+    return tuple(Ra // Rl for Ra, Rl in zip(self.target, self.resolution(level)))
 
-    def pixel_fraction(self) -> float:
-        "Fraction of the target's pixels that one training example (one patch per level) contains."
-        return self.n_levels * math.prod(self.patch) / math.prod(self.target)
+@patch
+def pixel_fraction(self: Pyramid) -> float:
+    "Fraction of the target's pixels that one training example (one patch per level) contains."
+    return self.n_levels * math.prod(self.patch) / math.prod(self.target)
 
-    def __repr__(self):
-        rows = [f'Pyramid(target={_fmt(self.target)}, patch={_fmt(self.patch)}, n_levels={self.n_levels})']
-        for l in self.levels:
-            rows.append(f'  level {l}: video {_fmt(self.resolution(l)):>12}  scale '
-                        f'{" x ".join(f"{s:.4g}" for s in self.scale(l)):<22} downsampled {_fmt(self.factor(l))}')
-        return '\n'.join(rows)
+# %% ../nbs/01_patches.ipynb #885587cc
+@patch
+def __repr__(self: Pyramid):
+    rows = [f'Pyramid(target={_fmt(self.target)}, patch={_fmt(self.patch)}, n_levels={self.n_levels})']
+    for l in self.levels:
+        rows.append(f'  level {l}: video {_fmt(self.resolution(l)):>12}  scale '
+                    f'{" x ".join(f"{s:.4g}" for s in self.scale(l)):<22} downsampled {_fmt(self.factor(l))}')
+    return '\n'.join(rows)
 
 # %% ../nbs/01_patches.ipynb #dd069c62
 PAPER_PYRAMIDS = {
