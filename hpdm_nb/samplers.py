@@ -9,6 +9,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 from tqdm.auto import trange
+from fastcore.basics import patch
 
 from .torch_core import randn_on
 from .diffusion import append_dims
@@ -27,7 +28,7 @@ def default_noise_sampler(x: torch.Tensor, generator: torch.Generator | None = N
     "Standard normal noise shaped like `x`, from `generator` if given."
     return lambda: randn_on(x.shape, generator, x.device, x.dtype)
 
-
+# %% ../nbs/02b_samplers.ipynb #e0a21fb1
 def _churn(x, sigma, i, n, s_churn, s_tmin, s_tmax, s_noise, noise_sampler):
     "Raise the noise level from `sigma` to `sigma_hat = sigma (1 + gamma)` by adding fresh noise (EDM Alg. 2, lines 4-6)."
     gamma = min(s_churn / n, 2 ** 0.5 - 1) if s_tmin <= sigma <= s_tmax else 0.0
@@ -36,7 +37,7 @@ def _churn(x, sigma, i, n, s_churn, s_tmin, s_tmax, s_noise, noise_sampler):
         x = x + noise_sampler() * s_noise * (sigma_hat ** 2 - sigma ** 2) ** 0.5
     return x, sigma_hat
 
-
+# %% ../nbs/02b_samplers.ipynb #5a4d280b
 def _step_down(model, x, sigmas, extra_args, callback, disable, s_churn, s_tmin, s_tmax, s_noise, noise_sampler,
                second_order: bool):
     "The loop both samplers share: churn, denoise, step from `sigma_hat` to the next sigma, correct if `second_order`."
@@ -56,7 +57,7 @@ def _step_down(model, x, sigmas, extra_args, callback, disable, s_churn, s_tmin,
         if callback is not None: callback(dict(x=x, i=i, sigma=sigmas[i], sigma_hat=sigma_hat, denoised=denoised))
     return x
 
-
+# %% ../nbs/02b_samplers.ipynb #4ec8c1ee
 @torch.no_grad()
 def sample_euler(model, x, sigmas, extra_args=None, callback=None, disable=None, s_churn=0., s_tmin=0.,
                  s_tmax=float('inf'), s_noise=1., noise_sampler=None):
@@ -73,7 +74,7 @@ def sample_heun(model, x, sigmas, extra_args=None, callback=None, disable=None, 
 
 SAMPLERS = {'euler': sample_euler, 'heun': sample_heun}
 
-
+# %% ../nbs/02b_samplers.ipynb #6c5d7c64
 def generate(model,  # a denoiser `model(y, sigma, **extra_args)` in the scaled space
              shape: tuple,  # shape of the batch to generate
              sigmas: torch.Tensor,  # the schedule, e.g. `get_sigmas_karras(...)`
@@ -111,63 +112,71 @@ class GaussianMixture:
         k = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         return self.means[k] + self.stds[k] * torch.randn(n, self.means.shape[1], generator=generator, dtype=torch.float64), k
 
-    def _by_sigma(self, y, sigma):
-        "Split the batch by noise level (a sampler uses one per step), so everything below is a matrix product."
-        yf = y.reshape(len(y), -1).double()
-        sig = torch.as_tensor(sigma, dtype=torch.float64, device='cpu').reshape(-1).expand(len(y))
-        for s in sig.unique().tolist():
-            idx = (sig == s).nonzero().flatten()
-            var = (self._iso if self._iso is not None else self.stds) ** 2 + s ** 2
-            inv = 1 / var  # K (isotropic) or K,D: precision of each noisy component
-            yield idx, yf[idx.to(yf.device)].cpu(), inv
+# %% ../nbs/02b_samplers.ipynb #f3f81c4b
+@patch
+def _by_sigma(self: GaussianMixture, y, sigma):
+    "Split the batch by noise level (a sampler uses one per step), so everything below is a matrix product."
+    yf = y.reshape(len(y), -1).double()
+    sig = torch.as_tensor(sigma, dtype=torch.float64, device='cpu').reshape(-1).expand(len(y))
+    for s in sig.unique().tolist():
+        idx = (sig == s).nonzero().flatten()
+        var = (self._iso if self._iso is not None else self.stds) ** 2 + s ** 2
+        inv = 1 / var  # K (isotropic) or K,D: precision of each noisy component
+        yield idx, yf[idx.to(yf.device)].cpu(), inv
 
-    def _log_resp(self, yf, inv, components):
-        "Log-posterior `B,K` of the components for noisy `yf` (`B,D`), from expanded squares: no `B,K,D` tensor."
-        m = self.means
-        if inv.ndim == 1:  # |y - m_k|^2 inv_k - D log inv_k
-            sq = (yf ** 2).sum(1, keepdim=True) - 2 * yf @ m.T + self._m2
-            logp = -0.5 * (sq * inv - m.shape[1] * inv.log()) + self.weights.log()
+@patch
+def _log_resp(self: GaussianMixture, yf, inv, components):
+    "Log-posterior `B,K` of the components for noisy `yf` (`B,D`), from expanded squares: no `B,K,D` tensor."
+    m = self.means
+    if inv.ndim == 1:  # |y - m_k|^2 inv_k - D log inv_k
+        sq = (yf ** 2).sum(1, keepdim=True) - 2 * yf @ m.T + self._m2
+        logp = -0.5 * (sq * inv - m.shape[1] * inv.log()) + self.weights.log()
+    else:
+        logp = -0.5 * (yf ** 2 @ inv.T - 2 * yf @ (m * inv).T + (m ** 2 * inv).sum(1) - inv.log().sum(1)) + self.weights.log()
+    if components is not None:
+        allowed = torch.zeros(len(self.weights), dtype=torch.bool)
+        allowed[list(components)] = True
+        logp = logp.masked_fill(~allowed, -torch.inf)
+    return logp.log_softmax(-1)
+
+# %% ../nbs/02b_samplers.ipynb #bbd77c2c
+@patch
+def responsibilities(self: GaussianMixture, y: torch.Tensor, sigma, components=None) -> torch.Tensor:
+    "Posterior probability `B,K` of each component given noisy `y` (`B,...`), optionally only among `components`."
+    out = torch.empty(len(y), len(self.weights), dtype=torch.float64)
+    for idx, yf, inv in self._by_sigma(y, sigma): out[idx] = self._log_resp(yf, inv, components).exp()
+    return out
+
+@patch
+def denoise(self: GaussianMixture, y: torch.Tensor,  # noisy samples `B,...` (flattened to `B,D`)
+            sigma: torch.Tensor,  # noise level per sample `B` (or one)
+            components=None,  # restrict to these components (a class-conditional denoiser)
+           ) -> torch.Tensor:
+    "The ideal denoiser `E[x | y]` (the posterior mean), same shape, dtype and device as `y`."
+    out = torch.empty(len(y), self.means.shape[1], dtype=torch.float64)
+    for idx, yf, inv in self._by_sigma(y, sigma):
+        r = self._log_resp(yf, inv, components).exp()  # B,K
+        if inv.ndim == 1:
+            shrink = self._iso ** 2 * inv  # K: how much of the noisy input each component keeps
+            out[idx] = (r * (1 - shrink)) @ self.means + yf * (r @ shrink)[:, None]
         else:
-            logp = -0.5 * (yf ** 2 @ inv.T - 2 * yf @ (m * inv).T + (m ** 2 * inv).sum(1) - inv.log().sum(1)) + self.weights.log()
-        if components is not None:
-            allowed = torch.zeros(len(self.weights), dtype=torch.bool)
-            allowed[list(components)] = True
-            logp = logp.masked_fill(~allowed, -torch.inf)
-        return logp.log_softmax(-1)
+            shrink = self.stds ** 2 * inv  # K,D
+            out[idx] = r @ (self.means * (1 - shrink)) + yf * (r @ shrink)
+    return out.reshape(y.shape).to(y)
 
-    def responsibilities(self, y: torch.Tensor, sigma, components=None) -> torch.Tensor:
-        "Posterior probability `B,K` of each component given noisy `y` (`B,...`), optionally only among `components`."
-        out = torch.empty(len(y), len(self.weights), dtype=torch.float64)
-        for idx, yf, inv in self._by_sigma(y, sigma): out[idx] = self._log_resp(yf, inv, components).exp()
+# %% ../nbs/02b_samplers.ipynb #997cf576
+@patch
+def class_denoiser(self: GaussianMixture, classes: torch.Tensor):  # the class of each component, `K`
+    "A denoiser `d(y, sigma, label)` that uses only the components of each sample's class (label `-1`: all)."
+    members = {c: (classes == c).nonzero().flatten().tolist() for c in classes.unique().tolist()}
+
+    def denoiser(y, sigma, label):
+        out, sigma = torch.empty_like(y), torch.as_tensor(sigma).reshape(-1).expand(len(y))
+        for c in label.unique().tolist():
+            i = label == c
+            out[i] = self.denoise(y[i], sigma[i], components=None if c < 0 else members[c])
         return out
-
-    def denoise(self, y: torch.Tensor,  # noisy samples `B,...` (flattened to `B,D`)
-                sigma: torch.Tensor,  # noise level per sample `B` (or one)
-                components=None,  # restrict to these components (a class-conditional denoiser)
-               ) -> torch.Tensor:
-        "The ideal denoiser `E[x | y]` (the posterior mean), same shape, dtype and device as `y`."
-        out = torch.empty(len(y), self.means.shape[1], dtype=torch.float64)
-        for idx, yf, inv in self._by_sigma(y, sigma):
-            r = self._log_resp(yf, inv, components).exp()  # B,K
-            if inv.ndim == 1:
-                shrink = self._iso ** 2 * inv  # K: how much of the noisy input each component keeps
-                out[idx] = (r * (1 - shrink)) @ self.means + yf * (r @ shrink)[:, None]
-            else:
-                shrink = self.stds ** 2 * inv  # K,D
-                out[idx] = r @ (self.means * (1 - shrink)) + yf * (r @ shrink)
-        return out.reshape(y.shape).to(y)
-
-    def class_denoiser(self, classes: torch.Tensor):  # the class of each component, `K`
-        "A denoiser `d(y, sigma, label)` that uses only the components of each sample's class (label `-1`: all)."
-        members = {c: (classes == c).nonzero().flatten().tolist() for c in classes.unique().tolist()}
-
-        def denoiser(y, sigma, label):
-            out, sigma = torch.empty_like(y), torch.as_tensor(sigma).reshape(-1).expand(len(y))
-            for c in label.unique().tolist():
-                i = label == c
-                out[i] = self.denoise(y[i], sigma[i], components=None if c < 0 else members[c])
-            return out
-        return denoiser
+    return denoiser
 
 # %% ../nbs/02b_samplers.ipynb #467a9670
 def guide(d_cond: torch.Tensor, d_uncond: torch.Tensor, scale: float) -> torch.Tensor:
