@@ -9,6 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['modulate', 'Attention', 'FeedForward', 'Modulation', 'RINBlock', 'LatentSelfCond']
@@ -18,7 +19,7 @@ def modulate(h: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch
     "adaLN's change of a normalised input: `h (1 + scale) + shift` (zero shift and scale leave it as it is)."
     return h * (1 + scale) + shift
 
-
+# %% ../nbs/03_rin.ipynb #20e8ce13
 class Attention(nn.Module):
     "Pre-norm multi-head attention with a residual: `x + MHA(LN(x), LN(context))` (self-attention when no context)."
     def __init__(self,
@@ -37,30 +38,32 @@ class Attention(nn.Module):
         self.to_kv = nn.Linear(dim_context or dim, 2 * heads * dim_head, bias=False)
         self.to_out = nn.Linear(heads * dim_head, dim)
 
-    def forward(self, x: torch.Tensor,  # queries `B,N,dim`
-                context: torch.Tensor | None = None,  # keys/values `B,M,dim_context` (None: self-attention)
-                mask: torch.Tensor | None = None,  # `B,M` booleans: which keys may be attended to (True: yes)
-                mod: tuple | None = None,  # `(shift, scale, gate)`, each `B,1,dim`: adaLN modulation (see `Modulation`)
-               ) -> torch.Tensor:
-        h = self.norm(x)
-        if mod is not None: h = modulate(h, mod[0], mod[1])
-        if (context is None) != (self.norm_context is None):
-            raise ValueError('this Attention was built for ' + ('self' if self.norm_context is None else 'cross') +
-                             '-attention: pass a context exactly when dim_context was given')
-        c = h if context is None else self.norm_context(context)
-        q = rearrange(self.to_q(h), 'b n (h d) -> b h n d', h=self.heads)
-        k, v = rearrange(self.to_kv(c), 'b m (two h d) -> two b h m d', two=2, h=self.heads)
-        empty = None
-        if mask is not None:
-            if mask.shape != c.shape[:2]: raise ValueError(f'mask must be B,M = {tuple(c.shape[:2])}, got {tuple(mask.shape)}')
-            mask = mask.bool()
-            empty = ~mask.any(1)  # nothing to attend to (e.g. a dropped caption): the sub-layer adds nothing
-            mask = (mask | empty[:, None])[:, None, None, :]  # attend to anything, then discard, so no NaN appears
-        out = self.to_out(rearrange(F.scaled_dot_product_attention(q, k, v, attn_mask=mask), 'b h n d -> b n (h d)'))
-        if empty is not None: out = out.masked_fill(empty[:, None, None], 0.0)
-        return x + (out if mod is None else out * (1 + mod[2]))
+# %% ../nbs/03_rin.ipynb #a22309be
+@patch
+def forward(self: Attention, x: torch.Tensor,  # queries `B,N,dim`
+            context: torch.Tensor | None = None,  # keys/values `B,M,dim_context` (None: self-attention)
+            mask: torch.Tensor | None = None,  # `B,M` booleans: which keys may be attended to (True: yes)
+            mod: tuple | None = None,  # `(shift, scale, gate)`, each `B,1,dim`: adaLN modulation (see `Modulation`)
+           ) -> torch.Tensor:
+    h = self.norm(x)
+    if mod is not None: h = modulate(h, mod[0], mod[1])
+    if (context is None) != (self.norm_context is None):
+        raise ValueError('this Attention was built for ' + ('self' if self.norm_context is None else 'cross') +
+                         '-attention: pass a context exactly when dim_context was given')
+    c = h if context is None else self.norm_context(context)
+    q = rearrange(self.to_q(h), 'b n (h d) -> b h n d', h=self.heads)
+    k, v = rearrange(self.to_kv(c), 'b m (two h d) -> two b h m d', two=2, h=self.heads)
+    empty = None
+    if mask is not None:
+        if mask.shape != c.shape[:2]: raise ValueError(f'mask must be B,M = {tuple(c.shape[:2])}, got {tuple(mask.shape)}')
+        mask = mask.bool()
+        empty = ~mask.any(1)  # nothing to attend to (e.g. a dropped caption): the sub-layer adds nothing
+        mask = (mask | empty[:, None])[:, None, None, :]  # attend to anything, then discard, so no NaN appears
+    out = self.to_out(rearrange(F.scaled_dot_product_attention(q, k, v, attn_mask=mask), 'b h n d -> b n (h d)'))
+    if empty is not None: out = out.masked_fill(empty[:, None, None], 0.0)
+    return x + (out if mod is None else out * (1 + mod[2]))
 
-
+# %% ../nbs/03_rin.ipynb #68e2d615
 class FeedForward(nn.Module):
     "Pre-norm MLP with a residual: `x + W2 GELU(W1 LN(x))`."
     def __init__(self, dim: int, mult: float = 4.0):  # width; hidden width is `mult * dim`
@@ -74,7 +77,7 @@ class FeedForward(nn.Module):
         for layer in self.net[1:]: h = layer(h)
         return x + h * (1 + mod[2])
 
-
+# %% ../nbs/03_rin.ipynb #344c5b18
 class Modulation(nn.Module):
     "adaLN: `n` shift/scale/gate vectors `B,1,dim` from a conditioning vector, zero-initialised so they start as no-ops."
     def __init__(self, dim_cond: int,  # width of the conditioning vector
