@@ -11,6 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
+from fastcore.basics import patch
 
 from .patches import PatchCoords, grid_coords
 from .rin import Modulation, modulate
@@ -64,7 +65,7 @@ def pixel_blocks_problem(pixel_blocks: int, pixel_conv: int) -> str | None:
                 f'(pixel_conv=16, for example)')
     return None
 
-
+# %% ../nbs/03b_tokens.ipynb #0b962335
 class Tokenizer(nn.Module):
     "Patch pixels to interface tokens, with positions from the tokens' global coordinates and the patch scale."
     def __init__(self,
@@ -90,35 +91,40 @@ class Tokenizer(nn.Module):
         self.pos_scale = nn.Parameter(torch.tensor(gains))  # learnable: training may turn a level's positions down
         self.norm = nn.LayerNorm(dim)
 
-    def grid(self, shape) -> tuple[int, int, int]:
-        "Token grid of a patch of `shape` (T, H, W)."
-        _check_tokenizable(shape, self.tok)
-        return tuple(n // k for n, k in zip(shape, self.tok))
+# %% ../nbs/03b_tokens.ipynb #cdf73b9d
+@patch
+def grid(self: Tokenizer, shape) -> tuple[int, int, int]:
+    "Token grid of a patch of `shape` (T, H, W)."
+    _check_tokenizable(shape, self.tok)
+    return tuple(n // k for n, k in zip(shape, self.tok))
 
-    def positions(self, coords: PatchCoords, grid) -> torch.Tensor:
-        "Position features `B,N,6(2f+1)`: global token centres and the patch scale."
-        centres = rearrange(grid_coords(coords, grid), 'b c t h w -> b (t h w) c')
-        scale = coords.scale[:, None].expand(-1, centres.shape[1], -1)
-        return fourier_features(torch.cat([centres, scale], -1), self.n_freqs)
+@patch
+def positions(self: Tokenizer, coords: PatchCoords, grid) -> torch.Tensor:
+    "Position features `B,N,6(2f+1)`: global token centres and the patch scale."
+    centres = rearrange(grid_coords(coords, grid), 'b c t h w -> b (t h w) c')
+    scale = coords.scale[:, None].expand(-1, centres.shape[1], -1)
+    return fourier_features(torch.cat([centres, scale], -1), self.n_freqs)
 
-    def forward(self, x: torch.Tensor,  # patches `B,C,T,H,W`
-                coords: PatchCoords,  # where each patch lies in the whole video
-                level: int = 0,  # the pyramid level of the patches (picks the position gain)
-                cond: torch.Tensor | None = None,  # `B,dim_cond` conditioning vector of the pixel blocks, if they have one
-               ) -> torch.Tensor:
-        "Interface tokens `B,N,dim` in (t, h, w) raster order."
-        if x.ndim != 5 or x.shape[1] != self.channels:
-            raise ValueError(f'patches must be B,{self.channels},T,H,W; got shape {tuple(x.shape)}')
-        if not 0 <= level < len(self.pos_scale):
-            raise ValueError(f'level {level} asked for, but the tokenizer has {len(self.pos_scale)} levels')
-        if cond is not None and not (self.blocks and self.blocks[0].mod is not None):
-            raise ValueError('a conditioning vector was given, but the tokenizer has no pixel blocks built with dim_cond to read it')
-        pos = self.positions(coords.to(device=x.device, dtype=x.dtype), self.grid(x.shape[2:]))
-        if self.stem is not None:  # each token also sees its neighbours' edges (and, with pixel blocks, farther)
-            f = self.stem(x)
-            for blk in self.blocks: f = blk(f, cond)
-            x = torch.cat([x, F.gelu(f)], 1)
-        return self.norm(self.proj(patchify(x, self.tok)) + self.pos_scale[level].to(x.dtype) * self.pos(pos))
+# %% ../nbs/03b_tokens.ipynb #f62629d7
+@patch
+def forward(self: Tokenizer, x: torch.Tensor,  # patches `B,C,T,H,W`
+            coords: PatchCoords,  # where each patch lies in the whole video
+            level: int = 0,  # the pyramid level of the patches (picks the position gain)
+            cond: torch.Tensor | None = None,  # `B,dim_cond` conditioning vector of the pixel blocks, if they have one
+           ) -> torch.Tensor:
+    "Interface tokens `B,N,dim` in (t, h, w) raster order."
+    if x.ndim != 5 or x.shape[1] != self.channels:
+        raise ValueError(f'patches must be B,{self.channels},T,H,W; got shape {tuple(x.shape)}')
+    if not 0 <= level < len(self.pos_scale):
+        raise ValueError(f'level {level} asked for, but the tokenizer has {len(self.pos_scale)} levels')
+    if cond is not None and not (self.blocks and self.blocks[0].mod is not None):
+        raise ValueError('a conditioning vector was given, but the tokenizer has no pixel blocks built with dim_cond to read it')
+    pos = self.positions(coords.to(device=x.device, dtype=x.dtype), self.grid(x.shape[2:]))
+    if self.stem is not None:  # each token also sees its neighbours' edges (and, with pixel blocks, farther)
+        f = self.stem(x)
+        for blk in self.blocks: f = blk(f, cond)
+        x = torch.cat([x, F.gelu(f)], 1)
+    return self.norm(self.proj(patchify(x, self.tok)) + self.pos_scale[level].to(x.dtype) * self.pos(pos))
 
 # %% ../nbs/03b_tokens.ipynb #1d3914fb
 class Detokenizer(nn.Module):
