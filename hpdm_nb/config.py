@@ -73,9 +73,7 @@ class HPDMConfig:
     fusion_coords: bool = True  # concatenate raw token coordinates (ablation: False)
     fusion_init: str = 'identity'  # 'identity': the projection starts as [I | 0 | 0]; 'default': PyTorch's init
     context_pixels: bool = False  # finer levels' tokens also read the previous level's pixels (GUESS, our addition; nbs/13b)
-    # how the noise level and class reach the interface (GUESS, see nbs/03): 'tokens' (RIN: only through the
-    # latents) or 'adaln' (also modulating every write and the detokenizer)
-    interface_cond: str = 'tokens'
+    interface_cond: str = 'tokens'  # noise level and class reach the interface via the latents ('tokens', RIN) or also adaLN ('adaln'; GUESS, nbs/03)
     # diffusion (nbs/02, nbs/06)
     sigma_data: float = 1.0
     sigma_in: float = 1.0  # input scaling of level 0
@@ -84,24 +82,34 @@ class HPDMConfig:
     p_std: float | tuple = 1.2
     clean_context: float = 0.0  # share of training samples whose coarser levels are shown finished, as at inference (nbs/06)
     level_weights: tuple | None = None  # loss weight per level (None: all 1)
-
     def __post_init__(self): self._validate()  # every field checked when a config is made (`_validate`, below)
 
 # %% ../nbs/04b_config.ipynb #a87e00da
 @patch
 def _validate(self: HPDMConfig):
     "Normalise the fields (tuples, floats, the resolved schedule) and raise `ConfigError` on any bad value."
+    self._check_sizes(); self._check_unets(); self._check_blocks(); self._check_levels()
+
+# %% ../nbs/04b_config.ipynb #63d3cbd6
+@patch
+def _check_sizes(self: HPDMConfig):
+    "The pyramid, the tokenizer and the widths: each a valid size, and fitting together."
     set_ = lambda k, v: object.__setattr__(self, k, v)
     for k in ('target', 'patch', 'tokenizer'): set_(k, tuple(int(v) for v in getattr(self, k)))
     try: pyr = Pyramid(self.target, self.patch, self.n_levels)
     except ValueError as e: raise ConfigError(f'{self.name}: {e}') from None
     set_('n_levels', pyr.n_levels)
     if (problem := tokenizer_problem(self.patch, self.tokenizer)): raise ConfigError(f'{self.name}: {problem}')
-    L, n = self.n_levels, self.n_blocks
     for k in ('dim', 'dim_latent', 'dim_head', 'n_latents', 'n_blocks', 'n_compute', 'n_freqs', 'channels'):
         if getattr(self, k) < 1: raise ConfigError(f'{self.name}: {k} must be at least 1, got {getattr(self, k)}')
     if self.pixel_conv < 0: raise ConfigError(f'{self.name}: pixel_conv must be 0 (none) or a width, got {self.pixel_conv}')
     if msg := pixel_blocks_problem(self.pixel_blocks, self.pixel_conv): raise ConfigError(f'{self.name}: {msg}')
+
+# %% ../nbs/04b_config.ipynb #4b2aee7c
+@patch
+def _check_unets(self: HPDMConfig):
+    "The U-Nets beside the transformer (nbs/13): their widths, mode and conditioning, and what they need."
+    set_ = lambda k, v: object.__setattr__(self, k, v)
     set_('level0_unet', tuple(int(v) for v in self.level0_unet))
     if self.level0_unet:
         if msg := unet_problem(self.level0_unet, self.patch): raise ConfigError(f'{self.name}: {msg}')
@@ -124,6 +132,13 @@ def _validate(self: HPDMConfig):
         if self.interface_cond != 'adaln':
             raise ConfigError(f"{self.name}: finer_unet reads the noise level and class from adaLN's conditioning "
                               f"vector, so it needs interface_cond='adaln' (got {self.interface_cond!r})")
+
+# %% ../nbs/04b_config.ipynb #5e567fd9
+@patch
+def _check_blocks(self: HPDMConfig):
+    "Classes, MLP width, the levels each block sees, head widths and fusion, and the level-0 U-Net's need for deep fusion."
+    set_ = lambda k, v: object.__setattr__(self, k, v)
+    L, n = self.n_levels, self.n_blocks
     if self.n_classes < 0: raise ConfigError(f'{self.name}: n_classes must be 0 (no classes) or more, got {self.n_classes}')
     if self.mlp_mult <= 0: raise ConfigError(f'{self.name}: mlp_mult must be positive, got {self.mlp_mult}')
     lpb = self.levels_per_block
@@ -150,6 +165,13 @@ def _validate(self: HPDMConfig):
                           f"tokens learn only through deep fusion into the finer levels; with {why} no finer level reads "
                           f"them, and {unfed} would never get a gradient. Use fusion='deep' with context_detach=False, or "
                           "level0_unet_mode='add'")
+
+# %% ../nbs/04b_config.ipynb #5327c324
+@patch
+def _check_levels(self: HPDMConfig):
+    "The named switches, and the per-level settings: loss weights, rates, noise and input scaling, position gains."
+    set_ = lambda k, v: object.__setattr__(self, k, v)
+    L = self.n_levels
     if self.patch_positions not in PATCH_POSITIONS:
         raise ConfigError(f'{self.name}: patch_positions must be one of {PATCH_POSITIONS}, got {self.patch_positions!r}')
     if self.interface_cond not in INTERFACE_CONDS:
