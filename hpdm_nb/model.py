@@ -74,26 +74,31 @@ class HPDM(nn.Module):
         if self.context_pixels is not None: nn.init.zeros_(self.context_pixels.weight); nn.init.zeros_(self.context_pixels.bias)
         self.checkpoint_blocks = False  # recompute each block's activations in backward instead of keeping them (nbs/06b_step)
 
-    def level_sigma_in(self, level: int) -> float: return self.cfg.level_sigma_in(level)
-
-    def scalings(self, level: int, sigma: torch.Tensor):
-        "`c_skip, c_out, c_in, c_noise` of a level (EDM with this level's input scaling)."
-        return edm_scalings(sigma, self.cfg.sigma_data, self.level_sigma_in(level))
-
-    def _check(self, xs, coords, first):
-        cfg = self.cfg
-        if len(xs) == 0: raise ValueError('no levels to compute')
-        if len(xs) != len(coords): raise ValueError(f'{len(xs)} level inputs but {len(coords)} coordinate sets')
-        if first + len(xs) > cfg.n_levels:
-            raise ValueError(f'levels {first}..{first + len(xs) - 1} asked for, but the model has {cfg.n_levels} '
-                             f'(0..{cfg.n_levels - 1})')
-        want = (cfg.channels, *cfg.patch)
-        for l, x in enumerate(xs, first):
-            if x.ndim != 5 or tuple(x.shape[1:]) != want:
-                raise ValueError(f'level {l} input must be B,{",".join(map(str, want))} (B,C,T,H,W patches of '
-                                 f'{cfg.name}); got {tuple(x.shape)}')
-
     def n_params(self) -> int: return sum(p.numel() for p in self.parameters())
+
+# %% ../nbs/05_model.ipynb #b1872705
+@patch
+def level_sigma_in(self: HPDM, level: int) -> float: return self.cfg.level_sigma_in(level)
+
+@patch
+def scalings(self: HPDM, level: int, sigma: torch.Tensor):
+    "`c_skip, c_out, c_in, c_noise` of a level (EDM with this level's input scaling)."
+    return edm_scalings(sigma, self.cfg.sigma_data, self.level_sigma_in(level))
+
+# %% ../nbs/05_model.ipynb #4dca460e
+@patch
+def _check(self: HPDM, xs, coords, first):
+    cfg = self.cfg
+    if len(xs) == 0: raise ValueError('no levels to compute')
+    if len(xs) != len(coords): raise ValueError(f'{len(xs)} level inputs but {len(coords)} coordinate sets')
+    if first + len(xs) > cfg.n_levels:
+        raise ValueError(f'levels {first}..{first + len(xs) - 1} asked for, but the model has {cfg.n_levels} '
+                         f'(0..{cfg.n_levels - 1})')
+    want = (cfg.channels, *cfg.patch)
+    for l, x in enumerate(xs, first):
+        if x.ndim != 5 or tuple(x.shape[1:]) != want:
+            raise ValueError(f'level {l} input must be B,{",".join(map(str, want))} (B,C,T,H,W patches of '
+                             f'{cfg.name}); got {tuple(x.shape)}')
 
 # %% ../nbs/05_model.ipynb #b66446f8
 @patch
