@@ -28,7 +28,7 @@ class PyramidLoss:
     coords: list  # PatchCoords per level
     denoised: list  # the model's denoised patches, in data units (detached)
 
-
+# %% ../nbs/06_loss.ipynb #daf1e558
 def pyramid_loss(model: HPDM,  # the model
                  videos: torch.Tensor,  # clean videos `B,C,T,H,W` at the pyramid's target resolution, in [-1, 1]
                  labels: torch.Tensor | None = None,  # `B` class labels (class-conditional models)

@@ -28,7 +28,7 @@ def finite_in_all_processes(*tensors: torch.Tensor) -> bool:
         dist.all_reduce(bad, op=dist.ReduceOp.MAX)
     return not bad.item()
 
-
+# %% ../nbs/06b_step.ipynb #3c1881e4
 class StepResult(typing.NamedTuple):
     "What `train_step` returns; `skipped` is True when the update was not made because a value was not finite."
     loss: torch.Tensor
@@ -36,7 +36,7 @@ class StepResult(typing.NamedTuple):
     grad_norm: torch.Tensor
     skipped: bool = False
 
-
+# %% ../nbs/06b_step.ipynb #328e3a4c
 def train_step(model: nn.Module, opt, sched, ema, batches: typing.Iterator[dict],
                grad_accum: int = 1,  # micro-batches per step
                grad_clip: float = 1.0,  # max gradient norm (0: off)
