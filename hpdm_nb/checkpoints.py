@@ -94,7 +94,7 @@ def save_snapshot(path, ema, step: int, info: DistInfo) -> Path | None:
     if not info.main: return None
     return atomic_write(path, save({k: v.contiguous() for k, v in esd.items()}, metadata=dict(step=str(step))))
 
-
+# %% ../nbs/06d_checkpoints.ipynb #6d6741c4
 def restore_checkpoint(ck: dict, model, ema, opt, sched, info: DistInfo) -> int:
     "Load a checkpoint (from `load_checkpoint`) into the model, EMA, optimiser and scheduler; returns its step."
     opts = StateDictOptions(full_state_dict=True)
@@ -107,7 +107,7 @@ def restore_checkpoint(ck: dict, model, ema, opt, sched, info: DistInfo) -> int:
     if 'cuda' in ck['rng'] and info.device.type == 'cuda': torch.cuda.set_rng_state(ck['rng']['cuda'], info.device)
     return int(ck['step'])
 
-
+# %% ../nbs/06d_checkpoints.ipynb #b4ecfc46
 def model_from_weights(sd: dict,  # a full state dict with clean names (`clean_state_dict`)
                        mcfg: HPDMConfig, device='cpu',
                        dtype: torch.dtype | None = None,  # None: as the weights are
