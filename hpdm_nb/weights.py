@@ -98,7 +98,7 @@ def weights_sha256(source) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b''): h.update(chunk)
     return h.hexdigest()
 
-
+# %% ../nbs/06e_weights.ipynb #c30d2bab
 def init_weights(model: nn.Module, source, zero_new: bool = True,
                  sha256: str = '',  # the sha256 `source`'s weights file must have ('': any weights)
                  skip: str = '',  # comma-separated name prefixes of `source` not to read: those parts start fresh
