@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.data import Dataset
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 from typing import Sequence
@@ -183,30 +184,34 @@ class ShardDataset(Dataset):
 
     def __getstate__(self): return {**self.__dict__, '_files': {}, '_pid': None}  # open files stay in their process
 
-    def read(self, i: int, start: int = 0, stop: int | None = None) -> np.ndarray:
-        "Stored frames `start:stop` of clip `i` (`uint8` `T,H,W,3`); only those bytes are read."
-        e = self.entries[i]
-        if self._pid != os.getpid(): self._files, self._pid = {}, os.getpid()
-        f = self._files.get(e['shard'])
-        if f is None: f = self._files[e['shard']] = open(self.root / e['shard'], 'rb')
-        f.seek(e['offset'])
-        fmt = np.lib.format
-        read_header = fmt.read_array_header_1_0 if fmt.read_magic(f) == (1, 0) else fmt.read_array_header_2_0
-        shape, fortran, dtype = read_header(f)
-        if fortran or dtype != np.uint8: raise ValueError(f"{self.root / e['shard']}: clip {e['key']} is not C-ordered uint8")
-        stop = shape[0] if stop is None else min(stop, shape[0])
-        frame = int(np.prod(shape[1:]))
-        f.seek(start * frame, os.SEEK_CUR)
-        return np.frombuffer(f.read((stop - start) * frame), np.uint8).reshape(stop - start, *shape[1:])
+# %% ../nbs/07_datasets.ipynb #a2cfe395
+@patch
+def read(self: ShardDataset, i: int, start: int = 0, stop: int | None = None) -> np.ndarray:
+    "Stored frames `start:stop` of clip `i` (`uint8` `T,H,W,3`); only those bytes are read."
+    e = self.entries[i]
+    if self._pid != os.getpid(): self._files, self._pid = {}, os.getpid()
+    f = self._files.get(e['shard'])
+    if f is None: f = self._files[e['shard']] = open(self.root / e['shard'], 'rb')
+    f.seek(e['offset'])
+    fmt = np.lib.format
+    read_header = fmt.read_array_header_1_0 if fmt.read_magic(f) == (1, 0) else fmt.read_array_header_2_0
+    shape, fortran, dtype = read_header(f)
+    if fortran or dtype != np.uint8: raise ValueError(f"{self.root / e['shard']}: clip {e['key']} is not C-ordered uint8")
+    stop = shape[0] if stop is None else min(stop, shape[0])
+    frame = int(np.prod(shape[1:]))
+    f.seek(start * frame, os.SEEK_CUR)
+    return np.frombuffer(f.read((stop - start) * frame), np.uint8).reshape(stop - start, *shape[1:])
 
-    def __getitem__(self, i: int) -> dict:
-        e, T = self.entries[i], self.size[0]
-        if e['frames'] == 1: frames = np.repeat(self.read(i), T, 0)  # an image: a still video
-        else:
-            idx = clip_indices(e['frames'], 1.0, T, None, self.clip, self.generator, e['source'])
-            frames = self.read(i, int(idx.min()), int(idx.max()) + 1)[idx - idx.min()]
-        video = torch.from_numpy(frames).permute(3, 0, 1, 2).contiguous() if self.uint8 else from_uint8(frames)
-        return dict(video=video, label=e['label'], caption=e['caption'], path=e['source'])
+# %% ../nbs/07_datasets.ipynb #061c815b
+@patch
+def __getitem__(self: ShardDataset, i: int) -> dict:
+    e, T = self.entries[i], self.size[0]
+    if e['frames'] == 1: frames = np.repeat(self.read(i), T, 0)  # an image: a still video
+    else:
+        idx = clip_indices(e['frames'], 1.0, T, None, self.clip, self.generator, e['source'])
+        frames = self.read(i, int(idx.min()), int(idx.max()) + 1)[idx - idx.min()]
+    video = torch.from_numpy(frames).permute(3, 0, 1, 2).contiguous() if self.uint8 else from_uint8(frames)
+    return dict(video=video, label=e['label'], caption=e['caption'], path=e['source'])
 
 # %% ../nbs/07_datasets.ipynb #d7781cf8
 def prepare_main(argv: Sequence[str] | None = None):
