@@ -49,7 +49,7 @@ def resolve_stride(patch: Sequence[int],  # (t, h, w) patch size
         if not 1 <= v <= r: raise ValueError(f'stride {st} must be between 1 and the patch {tuple(patch)} on every axis')
     return st
 
-
+# %% ../nbs/08_tile_grid.ipynb #181cd772
 def tile_starts(pyramid: Pyramid, level: int, stride: Sequence[int] | None = None) -> torch.Tensor:
     "Starts (level pixels) of the patch-sized tiles of a level's video, `n_tiles,3`, raster order (default: no overlap)."
     R, r = pyramid.resolution(level), pyramid.patch
@@ -57,7 +57,7 @@ def tile_starts(pyramid: Pyramid, level: int, stride: Sequence[int] | None = Non
     axes = [torch.tensor(axis_starts(Ra, ra, s)) for Ra, ra, s in zip(R, r, stride)]
     return torch.stack(torch.meshgrid(*axes, indexing='ij'), -1).reshape(-1, 3)
 
-
+# %% ../nbs/08_tile_grid.ipynb #924a9e9a
 def shifted_starts(pyramid: Pyramid, level: int,
                    shift: str | Sequence[int],  # pixels per axis, or axes ('hw', 'thw') to move by half a patch
                   ) -> torch.Tensor:
@@ -70,7 +70,7 @@ def shifted_starts(pyramid: Pyramid, level: int,
         axes.append(torch.tensor(sorted({0, *range(s, Ra - ra + 1, ra), Ra - ra})))
     return torch.stack(torch.meshgrid(*axes, indexing='ij'), -1).reshape(-1, 3)
 
-
+# %% ../nbs/08_tile_grid.ipynb #e55a171f
 def tile_count(pyramid: Pyramid, level: int, stride: Sequence[int] | None = None) -> int:
     "The number of tiles per denoising step, in closed form: `prod(ceil((R - r) / s) + 1)`."
     R, r = pyramid.resolution(level), pyramid.patch

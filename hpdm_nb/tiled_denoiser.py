@@ -23,7 +23,7 @@ __all__ = ['CACHES', 'MEMORY_BUDGET', 'TiledDenoiser']
 CACHES = ('full', 'blocks', 'none')
 MEMORY_BUDGET = 2 ** 30  # bytes of activations one model call may use, by default (1 GiB; `row_bytes`, nbs/08)
 
-
+# %% ../nbs/08b_tiled_denoiser.ipynb #ec95b908
 class TiledDenoiser:
     "The denoiser of a whole level-`level` video, evaluated tile by tile with the finished coarser levels as context."
     def __init__(self, model: HPDM, level: int,
@@ -65,34 +65,41 @@ class TiledDenoiser:
         self._context_patches(finished, context_sigma)
         self.z_prev = None
 
-    def _chunk_size(self, tile_batch, memory_budget):
-        "Units per model call: a unit is one tile of one video, one row (two under guidance: conditional, unconditional)."
-        U, g = self.B * self.n_tiles, self.g
-        if tile_batch is not None and tile_batch < 1: raise ValueError(f'tile_batch must be at least 1 row, got {tile_batch}')
-        if memory_budget is not None and memory_budget <= 0:
-            raise ValueError(f'memory_budget must be a positive number of bytes, or None for all rows at once; got {memory_budget}')
-        rows = (tile_batch if tile_batch is not None else g * U if memory_budget is None
-                else int(memory_budget // self.row_bytes))
-        self.units = max(1, min(U, rows // g))  # never less than one tile's rows
-        self.tile_batch = self.units * g  # rows per model call
+# %% ../nbs/08b_tiled_denoiser.ipynb #83ce8fd6
+@patch
+def _chunk_size(self: TiledDenoiser, tile_batch, memory_budget):
+    "Units per model call: a unit is one tile of one video, one row (two under guidance: conditional, unconditional)."
+    U, g = self.B * self.n_tiles, self.g
+    if tile_batch is not None and tile_batch < 1: raise ValueError(f'tile_batch must be at least 1 row, got {tile_batch}')
+    if memory_budget is not None and memory_budget <= 0:
+        raise ValueError(f'memory_budget must be a positive number of bytes, or None for all rows at once; got {memory_budget}')
+    rows = (tile_batch if tile_batch is not None else g * U if memory_budget is None
+            else int(memory_budget // self.row_bytes))
+    self.units = max(1, min(U, rows // g))  # never less than one tile's rows
+    self.tile_batch = self.units * g  # rows per model call
 
-    def _chunks(self) -> list[slice]:
-        U, k = self.B * self.n_tiles, self.units
-        return [slice(i, min(i + k, U)) for i in range(0, U, k)]
+@patch
+def _chunks(self: TiledDenoiser) -> list[slice]:
+    U, k = self.B * self.n_tiles, self.units
+    return [slice(i, min(i + k, U)) for i in range(0, U, k)]
 
-    def _rows(self, units: slice) -> tuple[torch.Tensor, torch.Tensor]:
-        "Each row's conditioning index (its video; under guidance then the unconditional twins) and its tile."
-        u = torch.arange(units.start, units.stop)
-        r, i = u // self.n_tiles, u % self.n_tiles
-        return (torch.cat([r, r + self.B]), torch.cat([i, i])) if self.guided else (r, i)
+# %% ../nbs/08b_tiled_denoiser.ipynb #bb25e489
+@patch
+def _rows(self: TiledDenoiser, units: slice) -> tuple[torch.Tensor, torch.Tensor]:
+    "Each row's conditioning index (its video; under guidance then the unconditional twins) and its tile."
+    u = torch.arange(units.start, units.stop)
+    r, i = u // self.n_tiles, u % self.n_tiles
+    return (torch.cat([r, r + self.B]), torch.cat([i, i])) if self.guided else (r, i)
 
-    def _crop(self, video: torch.Tensor, starts: list, units: slice) -> torch.Tensor:
-        "The windows of a chunk's units from `B,C,*R` videos, one per unit (rows are doubled by the caller)."
-        (t, h, w), n = self.pyr.patch, self.n_tiles
-        return torch.stack([video[u // n, :, a:a + t, b:b + h, c:c + w]
-                            for u in range(units.start, units.stop) for a, b, c in (starts[u % n],)])
+@patch
+def _crop(self: TiledDenoiser, video: torch.Tensor, starts: list, units: slice) -> torch.Tensor:
+    "The windows of a chunk's units from `B,C,*R` videos, one per unit (rows are doubled by the caller)."
+    (t, h, w), n = self.pyr.patch, self.n_tiles
+    return torch.stack([video[u // n, :, a:a + t, b:b + h, c:c + w]
+                        for u in range(units.start, units.stop) for a, b, c in (starts[u % n],)])
 
-    def tiles(self, x: torch.Tensor) -> torch.Tensor: return crop(x, self.starts, self.pyr.patch)
+@patch
+def tiles(self: TiledDenoiser, x: torch.Tensor) -> torch.Tensor: return crop(x, self.starts, self.pyr.patch)
 
 # %% ../nbs/08b_tiled_denoiser.ipynb #bf69277c
 @patch
