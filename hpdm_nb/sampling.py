@@ -63,7 +63,7 @@ def level_guidance(guidance: float | Sequence[float],  # one scale, or one per l
     if min(scales) < 0: raise ValueError(f'{name} gives {min(scales)}: scales must be >= 0 (1 is no guidance)')
     return [scales[min(l, len(scales) - 1)] for l in range(n_levels)]
 
-
+# %% ../nbs/08c_sampling.ipynb #704d2a5c
 def _conditioning(model: HPDM, n: int, labels, text, text_mask, prompts, text_encoder):
     "The labels, text and text mask of `n` videos on the model's device, checked against the model; prompts embedded."
     cfg, p = model.cfg, next(model.parameters())
@@ -82,7 +82,7 @@ def _conditioning(model: HPDM, n: int, labels, text, text_mask, prompts, text_en
     if text_mask is not None: text_mask = text_mask.to(p.device)
     return labels, text, text_mask
 
-
+# %% ../nbs/08c_sampling.ipynb #142471c7
 def _generators(n: int, generator, seeds) -> list[torch.Generator] | None:
     "One generator per sample (from `seeds`, or a list of `n`); None where one `generator` (or none) serves all."
     if seeds is not None:
@@ -92,7 +92,7 @@ def _generators(n: int, generator, seeds) -> list[torch.Generator] | None:
     if len(generator) != n: raise ValueError(f'{n} videos but {len(generator)} generators; give one per sample')
     return list(generator)
 
-
+# %% ../nbs/08c_sampling.ipynb #fa22d82e
 def _start(model: HPDM, level: int, n: int, sigma, gens, generator, coarse=None, frames: str = 'centre'):
     "A level's start (scaled space): noise of `sigma`, on the upsampled `coarse` level if given; and its noise sampler."
     p, shape = next(model.parameters()), (model.cfg.channels, *model.cfg.pyramid.resolution(level))
@@ -107,7 +107,7 @@ def _start(model: HPDM, level: int, n: int, sigma, gens, generator, coarse=None,
         x = x + upsample_start(coarse, shape[1:], frames) / model.level_sigma_in(level)
     return x, noise
 
-
+# %% ../nbs/08c_sampling.ipynb #f8915435
 def _alternating(dens: Sequence[TiledDenoiser]):
     "A denoiser that calls the tiled denoisers `dens` in turn, one per call; `.last` is the one its latest call used."
     def denoise(y, s):
