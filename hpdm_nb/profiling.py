@@ -45,7 +45,7 @@ def component_modules(model: HPDM) -> list[tuple[str, torch.nn.Module]]:
     if model.unet is not None: out.append(('level-0 U-Net', model.unet))
     return out + [('detokenizer', model.detokenizer)]
 
-
+# %% ../nbs/09_caching.ipynb #b5c26a13
 @contextmanager
 def _quiet_stderr():
     "Silence the file descriptor 2 (the profiler's C++ side logs its start and stop there on some builds)."
@@ -81,7 +81,7 @@ def labelled_components(model: HPDM):
     finally:
         for h in hooks: h.remove()
 
-
+# %% ../nbs/09_caching.ipynb #1e827b29
 def component_profile(fn: Callable,  # the work to profile, e.g. `lambda: den(x, sigma)`
                       model: HPDM,  # the model `fn` runs
                       repeats: int = 1,  # runs to average over (after one warm-up run)
