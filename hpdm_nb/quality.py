@@ -10,6 +10,7 @@ from typing import Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
 
 from .video import check_video, quantize, dequantize, as_float
 from .shapes import object_stats, MovingShapes, SHAPE_KINDS, COLOURS, held_out_shapes
@@ -99,7 +100,7 @@ def shape_features(mask: np.ndarray,  # one frame's foreground, `H,W` booleans
     spread = ((dy ** 2 + dx ** 2).mean() + 1 / 6) / (area / (2 * math.pi))
     return np.array([area / (math.pi * r_max ** 2), spread, area / hull, math.sqrt(ev[0] / ev[1])])
 
-
+# %% ../nbs/09b_quality.ipynb #d422b83f
 class KindJudge:
     "Which kind of object a video shows: logistic regression on `shape_features` of its frames."
     def __init__(self, classes=SHAPE_KINDS, background: float = -0.8, thresh: float = 0.25):
@@ -123,30 +124,34 @@ class KindJudge:
                     if f is not None: X.append(f); idx.append(b)
         return np.array(X).reshape(-1, 4), np.array(idx, dtype=int)
 
-    def fit(self, videos, labels, prep=None) -> KindJudge:
-        "Learn the kinds from data videos (as `features` takes them) and their labels."
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-        from sklearn.linear_model import LogisticRegression
-        X, idx = self.features(videos, prep)
-        y = np.asarray(torch.as_tensor(labels).cpu())[idx]
-        if len(set(y.tolist())) < 2: raise ValueError('KindJudge.fit needs videos of at least two classes with visible objects')
-        self.clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
-        return self
+# %% ../nbs/09b_quality.ipynb #d40b01cb
+@patch
+def fit(self: KindJudge, videos, labels, prep=None) -> KindJudge:
+    "Learn the kinds from data videos (as `features` takes them) and their labels."
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.linear_model import LogisticRegression
+    X, idx = self.features(videos, prep)
+    y = np.asarray(torch.as_tensor(labels).cpu())[idx]
+    if len(set(y.tolist())) < 2: raise ValueError('KindJudge.fit needs videos of at least two classes with visible objects')
+    self.clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y)
+    return self
 
-    def predict(self, videos: torch.Tensor) -> torch.Tensor:
-        "The kind (label) of each video; -1 where no frame holds an object."
-        if self.clf is None: raise RuntimeError('fit the KindJudge on data videos first')
-        X, idx = self.features(videos)
-        out = torch.full((len(videos),), -1, dtype=torch.long)
-        if len(X) == 0: return out
-        P = self.clf.predict_proba(X)
-        for b in np.unique(idx): out[b] = int(self.clf.classes_[P[idx == b].mean(0).argmax()])
-        return out
+@patch
+def predict(self: KindJudge, videos: torch.Tensor) -> torch.Tensor:
+    "The kind (label) of each video; -1 where no frame holds an object."
+    if self.clf is None: raise RuntimeError('fit the KindJudge on data videos first')
+    X, idx = self.features(videos)
+    out = torch.full((len(videos),), -1, dtype=torch.long)
+    if len(X) == 0: return out
+    P = self.clf.predict_proba(X)
+    for b in np.unique(idx): out[b] = int(self.clf.classes_[P[idx == b].mean(0).argmax()])
+    return out
 
-    def accuracy(self, videos: torch.Tensor, labels) -> float:
-        "Share of videos judged to be of their label's kind."
-        return float((self.predict(videos) == torch.as_tensor(labels).cpu()).float().mean())
+@patch
+def accuracy(self: KindJudge, videos: torch.Tensor, labels) -> float:
+    "Share of videos judged to be of their label's kind."
+    return float((self.predict(videos) == torch.as_tensor(labels).cpu()).float().mean())
 
 # %% ../nbs/09b_quality.ipynb #8e9d6061
 def object_tracks(videos: torch.Tensor,  # a batch `B,C,T,H,W` in [-1, 1]
