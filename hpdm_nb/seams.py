@@ -124,7 +124,7 @@ def variant_borders(pyramid: Pyramid, level: int, overlap=None, shift: str | Non
             b[a] = sorted(set(b[a]) | {x for s in st[:, i].unique().tolist() for x in (s, s + r[i]) if 0 < x < R[i]})
     return b
 
-
+# %% ../nbs/10_seams.ipynb #a7426e9b
 def measure_variant(model, data: torch.Tensor,  # data videos at the finest level's resolution
                     n: int = 8, seed: int = 0, steps: int = 32, overlap=None, blend: str = 'uniform',
                     shift: str | None = None, callback=None) -> dict:
@@ -141,7 +141,7 @@ def measure_variant(model, data: torch.Tensor,  # data videos at the finest leve
     summ = seam_summary(seam_stats(vids[-1].float().cpu(), b, tok), seam_stats(data, b, tok))
     return dict(video=vids[-1].cpu(), borders=b, summary=summ, tiles=tiles, seconds_per_video=secs)
 
-
+# %% ../nbs/10_seams.ipynb #e62dd7a4
 def overlap_study(model, held: torch.Tensor,  # held-out data videos at the target resolution, in [-1, 1]
                   variants: dict | None = None,  # name -> dict(overlap=, blend=, shift=) (default: VARIANTS)
                   n: int = 8, seed: int = 0, steps: int = 32, progress: bool = True) -> list[dict]:
