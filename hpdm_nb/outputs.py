@@ -32,8 +32,7 @@ def gather_samples(levels: list | None,  # this process's samples at every level
     if rank: return None
     return [torch.stack([parts[i % world][l][i // world] for i in range(n)]) for l in range(len(parts[0]))]
 
-
-
+# %% ../nbs/11b_outputs.ipynb #05eeb548
 def save_samples(model: HPDM, out, n: int = 8, labels=None, steps: int = 64, guidance: float | list = 1.0, seed: int = 0,
                  class_names=None, progress: bool = True, prefix: str = 'samples', overlap=None, blend: str = 'uniform',
                  coarse_start: float | None = None, coarse_frames: str = 'centre',

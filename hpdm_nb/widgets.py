@@ -9,6 +9,7 @@ import io
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
+from fastcore.basics import patch
 
 from .patches import level_video
 from .sampling import sample_pyramid
@@ -54,55 +55,59 @@ class OverlapExplorer:
         "Sampler steps of one setting, all levels (for the progress bar)."
         return sum(max(4, self.steps // 2 ** l) for l in range(self.L))
 
-    def figure(self, res: dict, frame: int = 0):
-        "The static picture of one setting."
-        (ov, blend, shift), v, r = res['key'], res['video'], self.pyr.patch
-        fig, axs = plt.subplots(1, 4, figsize=(13, 3.3), gridspec_kw=dict(width_ratios=[1, 2, 1.2, 1.2]))
-        axs[0].imshow(_img(v[0][:, frame], v.shape[3:]))
-        grids = [(tile_starts(self.pyr, self.L - 1, resolve_stride(r, ov)), '-')]
-        if shift: grids.append((shifted_starts(self.pyr, self.L - 1, shift), '--'))
-        for starts, ls in grids:
-            for a, b, c in starts.tolist():
-                if a <= frame < a + r[0]:
-                    axs[0].add_patch(plt.Rectangle((c - 0.5, b - 0.5), r[2], r[1], fill=False, ec='c', lw=0.7, ls=ls))
-        axs[0].set(title=f'Tiles over frame {frame}', xticks=[], yticks=[], xlabel='w', ylabel='h')
-        T = v.shape[2]
-        strip = np.concatenate([np.concatenate([_img(x[:, f], v.shape[3:]) for f in range(0, T, max(1, T // 6))], 1) for x in v], 0)
-        axs[1].imshow(strip); axs[1].set(title='Samples (rows), frames (columns)', xticks=[], yticks=[], xlabel='time', ylabel='sample')
-        m = seam_map(v)
-        axs[2].imshow(m, cmap='magma'); axs[2].set(title='Seam map', xticks=[], yticks=[], xlabel='w', ylabel='h')
-        s = res['summary']
-        txt = [f'tiles per step: {res["tiles"]:g}', 'seams / data\'s:'] + \
-              [f'  {a}: {s[a]["tile_seam_vs_data"]:.2f}' for a in AXES if s[a]['tile_seam_vs_data'] is not None] + \
-              ['token grid / data\'s:'] + [f'  {a}: {s[a]["token_grid_vs_data"]:.2f}' for a in AXES if s[a]['token_grid_vs_data'] is not None]
-        axs[3].text(0, 1, '\n'.join(txt), va='top', family='monospace', fontsize=9); axs[3].axis('off')
-        name = '/'.join(a for a, o in zip('fhw', ov) if o) or 'no'
-        fig.suptitle(f'{name} overlap, {blend} blend' + (f', grid moved along {shift}' if shift else ''), fontsize=10)
-        fig.tight_layout()
-        return fig
+# %% ../nbs/10c_widgets.ipynb #d30441e6
+@patch
+def figure(self: OverlapExplorer, res: dict, frame: int = 0):
+    "The static picture of one setting."
+    (ov, blend, shift), v, r = res['key'], res['video'], self.pyr.patch
+    fig, axs = plt.subplots(1, 4, figsize=(13, 3.3), gridspec_kw=dict(width_ratios=[1, 2, 1.2, 1.2]))
+    axs[0].imshow(_img(v[0][:, frame], v.shape[3:]))
+    grids = [(tile_starts(self.pyr, self.L - 1, resolve_stride(r, ov)), '-')]
+    if shift: grids.append((shifted_starts(self.pyr, self.L - 1, shift), '--'))
+    for starts, ls in grids:
+        for a, b, c in starts.tolist():
+            if a <= frame < a + r[0]:
+                axs[0].add_patch(plt.Rectangle((c - 0.5, b - 0.5), r[2], r[1], fill=False, ec='c', lw=0.7, ls=ls))
+    axs[0].set(title=f'Tiles over frame {frame}', xticks=[], yticks=[], xlabel='w', ylabel='h')
+    T = v.shape[2]
+    strip = np.concatenate([np.concatenate([_img(x[:, f], v.shape[3:]) for f in range(0, T, max(1, T // 6))], 1) for x in v], 0)
+    axs[1].imshow(strip); axs[1].set(title='Samples (rows), frames (columns)', xticks=[], yticks=[], xlabel='time', ylabel='sample')
+    m = seam_map(v)
+    axs[2].imshow(m, cmap='magma'); axs[2].set(title='Seam map', xticks=[], yticks=[], xlabel='w', ylabel='h')
+    s = res['summary']
+    txt = [f'tiles per step: {res["tiles"]:g}', 'seams / data\'s:'] + \
+          [f'  {a}: {s[a]["tile_seam_vs_data"]:.2f}' for a in AXES if s[a]['tile_seam_vs_data'] is not None] + \
+          ['token grid / data\'s:'] + [f'  {a}: {s[a]["token_grid_vs_data"]:.2f}' for a in AXES if s[a]['token_grid_vs_data'] is not None]
+    axs[3].text(0, 1, '\n'.join(txt), va='top', family='monospace', fontsize=9); axs[3].axis('off')
+    name = '/'.join(a for a, o in zip('fhw', ov) if o) or 'no'
+    fig.suptitle(f'{name} overlap, {blend} blend' + (f', grid moved along {shift}' if shift else ''), fontsize=10)
+    fig.tight_layout()
+    return fig
 
-    def widget(self):
-        "The interactive explorer (ipywidgets)."
-        import ipywidgets as W
-        axes = [W.ToggleButtons(options=['0%', '50%'], description=f'overlap {a}', style=dict(button_width='50px')) for a in 'fhw']
-        blend = W.Dropdown(options=['uniform', 'ramp', 'gaussian'], description='blend')
-        shift = W.Dropdown(options=[('off', None), ('h/w', 'hw'), ('f/h/w', 'thw')], description='moving grid')
-        img, msg, bar = W.Image(format='png'), W.Label(), _bar(self.n_steps(), 'sampling')
+# %% ../nbs/10c_widgets.ipynb #4a5e3285
+@patch
+def widget(self: OverlapExplorer):
+    "The interactive explorer (ipywidgets)."
+    import ipywidgets as W
+    axes = [W.ToggleButtons(options=['0%', '50%'], description=f'overlap {a}', style=dict(button_width='50px')) for a in 'fhw']
+    blend = W.Dropdown(options=['uniform', 'ramp', 'gaussian'], description='blend')
+    shift = W.Dropdown(options=[('off', None), ('h/w', 'hw'), ('f/h/w', 'thw')], description='moving grid')
+    img, msg, bar = W.Image(format='png'), W.Label(), _bar(self.n_steps(), 'sampling')
+    bar.layout.visibility = 'hidden'
+
+    def update(*_):
+        ov = tuple(0.5 if a.value == '50%' else 0 for a in axes)
+        if shift.value and any(ov):
+            msg.value = 'the moving grid replaces overlap: set every overlap to 0% to use it'; return
+        msg.value = ''
+        bar.value, bar.layout.visibility = 0, 'visible'
+        def tick(): bar.value += 1
+        res = self.compute(ov, blend.value, shift.value, progress=tick)
         bar.layout.visibility = 'hidden'
-
-        def update(*_):
-            ov = tuple(0.5 if a.value == '50%' else 0 for a in axes)
-            if shift.value and any(ov):
-                msg.value = 'the moving grid replaces overlap: set every overlap to 0% to use it'; return
-            msg.value = ''
-            bar.value, bar.layout.visibility = 0, 'visible'
-            def tick(): bar.value += 1
-            res = self.compute(ov, blend.value, shift.value, progress=tick)
-            bar.layout.visibility = 'hidden'
-            img.value = _png(self.figure(res))
-        for c in (*axes, blend, shift): c.observe(update, names='value')
-        update()
-        return W.VBox([W.HBox(axes), W.HBox([blend, shift]), bar, msg, img])
+        img.value = _png(self.figure(res))
+    for c in (*axes, blend, shift): c.observe(update, names='value')
+    update()
+    return W.VBox([W.HBox(axes), W.HBox([blend, shift]), bar, msg, img])
 
 # %% ../nbs/10c_widgets.ipynb #11979ac2
 class StitchingViewer:
@@ -124,37 +129,41 @@ class StitchingViewer:
         sample_pyramid(model, n, labels=labels, seeds=range(seed, seed + n), steps=steps, overlap=overlap, blend=blend,
                        callback=record, progress=False)
 
-    def figure(self, step: int = -1, frame: int = 0):
-        "The picture at one step of the finest level."
-        s = self.steps[step]
-        fig, axs = plt.subplots(1, 3, figsize=(11, 3.3))
-        axs[0].imshow(_img(s['pred'][0][:, frame], s['pred'].shape[3:]))
-        for b in self.borders['h']: axs[0].axhline(b - 0.5, c='c', lw=0.4, ls=':')
-        for b in self.borders['w']: axs[0].axvline(b - 0.5, c='c', lw=0.4, ls=':')
-        axs[0].set(title=f"Prediction at sigma {s['sigma']:.3g}, frame {frame}", xticks=[], yticks=[], xlabel='w', ylabel='h')
-        im = axs[1].imshow(s['spread'][0][:, frame].amax(0), cmap='viridis', vmin=0)
-        plt.colorbar(im, ax=axs[1], fraction=0.046, label='std over tiles')
-        axs[1].set(title='Tiles disagree (overlaps only)', xticks=[], yticks=[], xlabel='w', ylabel='h')
-        axs[2].plot([x['sigma'] for x in self.steps], [x['seam'] for x in self.steps], '-o', ms=3)
-        axs[2].plot([s['sigma']], [s['seam']], 'ro')
-        axs[2].axhline(1, c='k', ls='--', lw=0.8)
-        axs[2].set(xscale='log', title='Seams of the prediction', xlabel='sigma (log; sampling runs right to left)',
-                   ylabel='h/w seam ratio / data\'s')
-        fig.tight_layout()
-        return fig
+# %% ../nbs/10c_widgets.ipynb #cb53ff87
+@patch
+def figure(self: StitchingViewer, step: int = -1, frame: int = 0):
+    "The picture at one step of the finest level."
+    s = self.steps[step]
+    fig, axs = plt.subplots(1, 3, figsize=(11, 3.3))
+    axs[0].imshow(_img(s['pred'][0][:, frame], s['pred'].shape[3:]))
+    for b in self.borders['h']: axs[0].axhline(b - 0.5, c='c', lw=0.4, ls=':')
+    for b in self.borders['w']: axs[0].axvline(b - 0.5, c='c', lw=0.4, ls=':')
+    axs[0].set(title=f"Prediction at sigma {s['sigma']:.3g}, frame {frame}", xticks=[], yticks=[], xlabel='w', ylabel='h')
+    im = axs[1].imshow(s['spread'][0][:, frame].amax(0), cmap='viridis', vmin=0)
+    plt.colorbar(im, ax=axs[1], fraction=0.046, label='std over tiles')
+    axs[1].set(title='Tiles disagree (overlaps only)', xticks=[], yticks=[], xlabel='w', ylabel='h')
+    axs[2].plot([x['sigma'] for x in self.steps], [x['seam'] for x in self.steps], '-o', ms=3)
+    axs[2].plot([s['sigma']], [s['seam']], 'ro')
+    axs[2].axhline(1, c='k', ls='--', lw=0.8)
+    axs[2].set(xscale='log', title='Seams of the prediction', xlabel='sigma (log; sampling runs right to left)',
+               ylabel='h/w seam ratio / data\'s')
+    fig.tight_layout()
+    return fig
 
-    def widget(self):
-        "Sliders for the step and the frame."
-        import ipywidgets as W
-        step = W.IntSlider(min=0, max=len(self.steps) - 1, value=len(self.steps) - 1, description='step')
-        frame = W.IntSlider(min=0, max=self.steps[0]['pred'].shape[2] - 1, value=0, description='frame')
-        img, cache = W.Image(format='png'), {}
-        def update(*_):
-            k = (step.value, frame.value)
-            if k not in cache: cache[k] = _png(self.figure(*k))
-            img.value = cache[k]
-        step.observe(update, names='value'); frame.observe(update, names='value'); update()
-        return W.VBox([W.HBox([step, frame]), img])
+# %% ../nbs/10c_widgets.ipynb #0d2e20bd
+@patch
+def widget(self: StitchingViewer):
+    "Sliders for the step and the frame."
+    import ipywidgets as W
+    step = W.IntSlider(min=0, max=len(self.steps) - 1, value=len(self.steps) - 1, description='step')
+    frame = W.IntSlider(min=0, max=self.steps[0]['pred'].shape[2] - 1, value=0, description='frame')
+    img, cache = W.Image(format='png'), {}
+    def update(*_):
+        k = (step.value, frame.value)
+        if k not in cache: cache[k] = _png(self.figure(*k))
+        img.value = cache[k]
+    step.observe(update, names='value'); frame.observe(update, names='value'); update()
+    return W.VBox([W.HBox([step, frame]), img])
 
 # %% ../nbs/10c_widgets.ipynb #82d9ade4
 class PropagationExplorer:
