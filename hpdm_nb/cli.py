@@ -180,7 +180,7 @@ def _finish(r: dict, a) -> int:
     print(f"FVD {r['fvd']:.2f}")
     return 0
 
-
+# %% ../nbs/50c_cli.ipynb #86b66eee
 def fvd_main(argv=None) -> int:
     "Console script `hpdm_fvd REAL FAKE`."
     ap = argparse.ArgumentParser(prog='hpdm_fvd', description='Frechet Video Distance between two sets of videos (nbs/12b).')
@@ -201,7 +201,7 @@ def fvd_main(argv=None) -> int:
         print(f'hpdm_fvd: error: {e}', file=sys.stderr); return 2
     return _finish(r, a)
 
-
+# %% ../nbs/50c_cli.ipynb #52c08775
 def eval_main(argv=None) -> int:
     "Console script `hpdm_eval RUN`: sample a trained model and report its FVD against its training data."
     ap = argparse.ArgumentParser(prog='hpdm_eval', description='Sample a trained HPDM and compute its FVD against its training data (nbs/12b).')

