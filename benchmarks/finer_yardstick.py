@@ -118,6 +118,7 @@ def main():
         results['hpdm'] = dict(model=a.hpdm, **{str(c): judge(lambda g: fn(g, c)) for c in starts}); save()
         print('HPDM', a.hpdm, results['hpdm'], flush=True)
 
+    if a.steps == 0: return  # --steps 0: only the floor and --hpdm
     torch.manual_seed(0)
     net = Denoiser(FinerUNet(tuple(int(w) for w in a.widths.split(','))), cfg.sigma_data, sin)
     ema = torch.optim.swa_utils.AveragedModel(net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.5 ** (1 / 500)))
