@@ -6,6 +6,7 @@
 from __future__ import annotations
 import ast, json, typing
 from dataclasses import dataclass, fields
+from fastcore.basics import patch
 from pathlib import Path
 
 from .config import HPDMConfig, ConfigError, CONFIGS, PER_LEVEL_KEYS, from_known_keys
@@ -14,10 +15,10 @@ from .config import HPDMConfig, ConfigError, CONFIGS, PER_LEVEL_KEYS, from_known
 __all__ = ['DATA_MEMORY_GIB', 'WORKSHOP_SHA256', 'TRAIN_PRESETS', 'RECIPES', 'TrainConfig', 'resolve_config', 'check_levels',
            'recipe_stages']
 
-# %% ../nbs/06f_runconfig.ipynb #4b851fd1
+# %% ../nbs/06f_runconfig.ipynb #7ef01602
 DATA_MEMORY_GIB = 4.0  # GiB of stored videos a machine gives the built-in dataset, by default (nbs/07)
 
-
+# %% ../nbs/06f_runconfig.ipynb #4b851fd1
 @dataclass(frozen=True)
 class TrainConfig:
     "How to train: data, batch, optimiser, schedule, EMA, precision, parallelism, logging and checkpoints."
@@ -62,27 +63,34 @@ class TrainConfig:
     levels: int = 0  # compute only the coarsest levels (0: all); 1 with train_only=unet trains a level-0 U-Net alone (nbs/06)
     workers: int = -1  # data-loading processes per training process (-1: auto, 0 for in-memory data; nbs/07a)
 
-    def __post_init__(self):
-        def bad(msg): raise ConfigError(f'train config: {msg}')
-        if self.optimizer not in ('lamb', 'adamw'): bad(f"optimizer must be 'lamb' or 'adamw', got {self.optimizer!r}")
-        if self.precision not in ('fp32', 'bf16'): bad(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
-        if self.parallel not in ('ddp', 'fsdp'): bad(f"parallel must be 'ddp' or 'fsdp', got {self.parallel!r}")
-        if self.device not in ('auto', 'cpu', 'cuda'): bad(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
-        for k in ('batch_size', 'grad_accum', 'steps', 'log_every', 'ckpt_every', 'max_bad_steps', 'n_videos'):
-            if getattr(self, k) < 1: bad(f'{k} must be at least 1, got {getattr(self, k)}')
-        for k in ('ema_half_life', 'sample_every', 'snapshot_every', 'min_lr_ratio', 'levels'):
-            if getattr(self, k) < 0: bad(f'{k} must be 0 or more, got {getattr(self, k)}')
-        if self.sample_steps < 1 or self.n_samples < 1: bad('sample_steps and n_samples must be at least 1')
-        if self.init_skip and not self.init_from: bad(f'init_skip={self.init_skip} names parts of init_from\'s weights, but no init_from is given')
-        if not 0 <= self.image_ratio <= 1: bad(f'image_ratio is a share of the batch, in [0, 1]; got {self.image_ratio}')
-        if self.lr <= 0 or self.warmup < 0 or self.weight_decay < 0 or self.grad_clip < 0: bad('lr must be positive; warmup, '
-                                                                                              'weight_decay, grad_clip >= 0')
-        object.__setattr__(self, 'betas', tuple(float(b) for b in self.betas))
+    def __post_init__(self): self._validate()  # every setting checked when made (below)
 
-    @classmethod
-    def from_dict(cls, d: dict) -> TrainConfig:
-        "A training configuration from a plain dict (a checkpoint's, a `config.json`'s); unknown keys are named."
-        return from_known_keys(cls, d, 'training')
+
+# %% ../nbs/06f_runconfig.ipynb #af3e7dee
+@patch
+def _validate(self: TrainConfig):
+    "Every setting checked when a training configuration is made: a bad one raises `ConfigError` naming it."
+    def bad(msg): raise ConfigError(f'train config: {msg}')
+    if self.optimizer not in ('lamb', 'adamw'): bad(f"optimizer must be 'lamb' or 'adamw', got {self.optimizer!r}")
+    if self.precision not in ('fp32', 'bf16'): bad(f"precision must be 'fp32' or 'bf16', got {self.precision!r}")
+    if self.parallel not in ('ddp', 'fsdp'): bad(f"parallel must be 'ddp' or 'fsdp', got {self.parallel!r}")
+    if self.device not in ('auto', 'cpu', 'cuda'): bad(f"device must be 'auto', 'cpu' or 'cuda', got {self.device!r}")
+    for k in ('batch_size', 'grad_accum', 'steps', 'log_every', 'ckpt_every', 'max_bad_steps', 'n_videos'):
+        if getattr(self, k) < 1: bad(f'{k} must be at least 1, got {getattr(self, k)}')
+    for k in ('ema_half_life', 'sample_every', 'snapshot_every', 'min_lr_ratio', 'levels'):
+        if getattr(self, k) < 0: bad(f'{k} must be 0 or more, got {getattr(self, k)}')
+    if self.sample_steps < 1 or self.n_samples < 1: bad('sample_steps and n_samples must be at least 1')
+    if self.init_skip and not self.init_from: bad(f'init_skip={self.init_skip} names parts of init_from\'s weights, but no init_from is given')
+    if not 0 <= self.image_ratio <= 1: bad(f'image_ratio is a share of the batch, in [0, 1]; got {self.image_ratio}')
+    if self.lr <= 0 or self.warmup < 0 or self.weight_decay < 0 or self.grad_clip < 0: bad('lr must be positive; warmup, '
+                                                                                          'weight_decay, grad_clip >= 0')
+    object.__setattr__(self, 'betas', tuple(float(b) for b in self.betas))
+
+# %% ../nbs/06f_runconfig.ipynb #913dc271
+@patch(cls_method=True)
+def from_dict(cls: TrainConfig, d: dict) -> TrainConfig:
+    "A training configuration from a plain dict (a checkpoint's, a `config.json`'s); unknown keys are named."
+    return from_known_keys(cls, d, 'training')
 
 # %% ../nbs/06f_runconfig.ipynb #d21f76c8
 _WORKSHOP_RUN = dict(out='runs/workshop', n_videos=2048, batch_size=32, steps=1000, optimizer='adamw', lr=1e-3, warmup=50,
@@ -167,6 +175,7 @@ def _parse(value: str, default, name: str):
         raise ConfigError(f'{name}={value!r}: expected {"an" if kind[0] in "aeiou" else "a"} {kind} (like {default!r})') from None
 
 
+# %% ../nbs/06f_runconfig.ipynb #1452e37e
 def resolve_config(preset: str = 'workshop',  # a name in TRAIN_PRESETS, a model name in CONFIGS, or a JSON file
                    overrides: typing.Sequence[str] | dict = (),  # 'key=value' strings (or a dict) for either config
                   ) -> tuple[HPDMConfig, TrainConfig]:
