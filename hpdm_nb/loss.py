@@ -28,6 +28,55 @@ class PyramidLoss:
     coords: list  # PatchCoords per level
     denoised: list  # the model's denoised patches, in data units (detached)
 
+# %% ../nbs/06_loss.ipynb #917a0061
+def _draws(cfg, videos, generator, starts, sigmas, noises, clean_context, clean_mask, clean_u) -> tuple:
+    "Per level: the patches, coords, noise levels and noises (each drawn unless given), and the samples that count."
+    pyr, B, dev, dt = cfg.pyramid, videos.shape[0], videos.device, videos.dtype
+    rand = lambda *shape: rand_on(shape, generator, dev)  # drawn where the generator lives (nbs/00a)
+    continuous = cfg.patch_positions == 'continuous'  # real-valued starts where an axis is downsampled (nbs/01)
+    if starts is None: starts = sample_starts(pyr, B, generator, continuous)  # drawn on the generator's device
+    patches = extract_patches(videos, pyr, starts, mode='trilinear' if continuous else 'area')
+    coords = starts_to_coords(pyr, starts)
+    L = pyr.n_levels
+    keep = None  # per level, the samples whose loss counts (None: all)
+    if sigmas is None:
+        sigmas = [sample_sigmas(B, *cfg.level_noise(l), generator, device=dev, dtype=dt) for l in range(L)]
+        p_clean = cfg.clean_context if clean_context is None else clean_context
+        if p_clean > 0 and L > 1 and clean_mask is None: clean_mask, clean_u = rand(B) < p_clean, rand(B)
+    if noises is None: noises = [randn_on(p.shape, generator, dev, dt) for p in patches]
+    sigmas = [torch.as_tensor(s, device=dev, dtype=dt).reshape(-1).expand(B) for s in sigmas]
+    if clean_mask is not None and L > 1:  # drawn above, or given (the trainer draws them per sample, nbs/06b_step)
+        sigmas, keep = finished_context(sigmas, clean_mask.to(dev), clean_u.to(dev))
+    return patches, coords, sigmas, noises, keep
+
+# %% ../nbs/06_loss.ipynb #90481e24
+def _drop_conditioning(cfg, labels, text, text_mask, p_drop, drop_mask, generator, B: int, dev) -> tuple:
+    "Labels and caption mask on `dev`, the samples of `drop_mask` (or each with chance `p_drop`) made unconditional."
+    labels, text_mask = None if labels is None else labels.to(dev), caption_mask(text, text_mask)
+    if labels is not None or text is not None:  # conditioning dropout: one coin per sample for its label and caption
+        p_drop = cfg.label_dropout if p_drop is None else p_drop
+        drop = drop_mask.to(dev) if drop_mask is not None else None
+        if drop is None and p_drop > 0: drop = rand_on((B,), generator, dev) < p_drop
+        if drop is not None: labels, text_mask = unconditional(labels, text_mask, drop)  # nbs/04a
+    return labels, text_mask
+
+# %% ../nbs/06_loss.ipynb #44338dd1
+def _self_condition(model, rate: float, use, ys, sigmas, coords, labels, text, text_mask) -> list | None:
+    "The first pass's latents, zeroed where a sample does not self-condition (None when self-conditioning is off)."
+    if use is None or not (rate > 0 or use.any()): return None
+    with torch.no_grad():
+        lat = model(ys, sigmas, coords, labels, text, text_mask).latents
+    return [z * append_dims(use.to(z.dtype), z.ndim) for z in lat]  # zero latents = no self-conditioning
+
+# %% ../nbs/06_loss.ipynb #1c934008
+def _level_losses(net, clean: list, ys: list, sigmas: list, raw: list, keep: list | None) -> torch.Tensor:
+    "The `L` levels' EDM losses of the raw outputs `raw` on noisy `ys` of `clean`; `keep`: the samples that count."
+    per = []
+    for l, (x, y, s, f) in enumerate(zip(clean, ys, sigmas, raw)):
+        err = (f - net.scalings(l, s).like(y).target(x, y)).pow(2).flatten(1).mean(1)
+        per.append(err.mean() if keep is None else (err * keep[l]).sum() / len(err))  # a left-out sample counts zero
+    return torch.stack(per)
+
 # %% ../nbs/06_loss.ipynb #daf1e558
 def pyramid_loss(model: HPDM,  # the model
                  videos: torch.Tensor,  # clean videos `B,C,T,H,W` at the pyramid's target resolution, in [-1, 1]
@@ -50,49 +99,23 @@ def pyramid_loss(model: HPDM,  # the model
     "HPDM's training loss on a batch of videos: the weighted sum over pyramid levels of each level's EDM loss."
     net = getattr(model, 'module', model)  # a DDP-wrapped model keeps its attributes on .module
     cfg, pyr = net.cfg, net.cfg.pyramid
-    B, dev, dt = videos.shape[0], videos.device, videos.dtype
-    rand = lambda *shape: rand_on(shape, generator, dev)  # drawn where the generator lives (nbs/00a)
-    randn = lambda shape: randn_on(shape, generator, dev, dt)
-    continuous = cfg.patch_positions == 'continuous'  # real-valued starts where an axis is downsampled (nbs/01)
-    if starts is None: starts = sample_starts(pyr, B, generator, continuous)  # drawn on the generator's device
-    patches = extract_patches(videos, pyr, starts, mode='trilinear' if continuous else 'area')
-    coords = starts_to_coords(pyr, starts)
+    B, dev = videos.shape[0], videos.device
+    patches, coords, sigmas, noises, keep = _draws(cfg, videos, generator, starts, sigmas, noises, clean_context,
+                                                   clean_mask, clean_u)
     L = pyr.n_levels
-    keep = None  # per level, the samples whose loss counts (None: all)
-    if sigmas is None:
-        sigmas = [sample_sigmas(B, *cfg.level_noise(l), generator, device=dev, dtype=dt) for l in range(L)]
-        p_clean = cfg.clean_context if clean_context is None else clean_context
-        if p_clean > 0 and L > 1 and clean_mask is None: clean_mask, clean_u = rand(B) < p_clean, rand(B)
-    if noises is None: noises = [randn(p.shape) for p in patches]
-    sigmas = [torch.as_tensor(s, device=dev, dtype=dt).reshape(-1).expand(B) for s in sigmas]
-    if clean_mask is not None and L > 1:  # drawn above, or given (the trainer draws them per sample, nbs/06b_step)
-        sigmas, keep = finished_context(sigmas, clean_mask.to(dev), clean_u.to(dev))
     if levels is not None:  # coarse levels never see finer ones: drop the finer levels after every draw is made
         if not 1 <= levels <= L: raise ValueError(f'levels={levels}: the model has {L} levels, so use 1 to {L}')
         L, patches, coords, sigmas, noises = levels, patches[:levels], coords[:levels], sigmas[:levels], noises[:levels]
         keep = None if keep is None else keep[:levels]
     clean = [p / net.level_sigma_in(l) for l, p in enumerate(patches)]  # in each level's scaled space
     ys = [x + append_dims(s, x.ndim) * n for x, s, n in zip(clean, sigmas, noises)]
-    labels, text_mask = None if labels is None else labels.to(dev), caption_mask(text, text_mask)
-    if labels is not None or text is not None:  # conditioning dropout: one coin per sample for its label and caption
-        p_drop = cfg.label_dropout if label_dropout is None else label_dropout
-        drop = drop_mask.to(dev) if drop_mask is not None else (rand(B) < p_drop if p_drop > 0 else None)
-        if drop is not None: labels, text_mask = unconditional(labels, text_mask, drop)  # nbs/04a
+    labels, text_mask = _drop_conditioning(cfg, labels, text, text_mask, label_dropout, drop_mask, generator, B, dev)
     rate = cfg.self_cond_prob if self_cond_prob is None else self_cond_prob
-    use = self_cond_mask.to(dev) if self_cond_mask is not None else (rand(B) < rate if rate > 0 else None)
-    z_prev = None
-    if use is not None and (rate > 0 or use.any()):
-        # the first pass runs whenever self-conditioning is on, even if no sample of this batch uses it, so that
-        # every process of a sharded (FSDP) run makes the same collective calls
-        with torch.no_grad():
-            lat = model(ys, sigmas, coords, labels, text, text_mask).latents
-        z_prev = [z * append_dims(use.to(z.dtype), z.ndim) for z in lat]  # zero latents = no self-conditioning
+    use = self_cond_mask.to(dev) if self_cond_mask is not None else None
+    if use is None and rate > 0: use = rand_on((B,), generator, dev) < rate
+    z_prev = _self_condition(model, rate, use, ys, sigmas, coords, labels, text, text_mask)
     out = model(ys, sigmas, coords, labels, text, text_mask, z_prev)
-    per = []
-    for l, (x, y, s, f) in enumerate(zip(clean, ys, sigmas, out.raw)):
-        err = (f - net.scalings(l, s).like(y).target(x, y)).pow(2).flatten(1).mean(1)
-        per.append(err.mean() if keep is None else (err * keep[l]).sum() / B)  # a left-out sample counts zero (above)
-    per = torch.stack(per)
+    per = _level_losses(net, clean, ys, sigmas, out.raw, keep)
     w = torch.tensor((cfg.level_weights or [1.0] * pyr.n_levels)[:L], device=dev, dtype=per.dtype)
     den = [d.detach() * net.level_sigma_in(l) for l, d in enumerate(out.denoised)]
     return PyramidLoss((w * per).sum(), per.detach(), sigmas, patches, coords, den)
