@@ -125,15 +125,9 @@ def _finite_or_none(x) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
 
-# %% ../nbs/07b_trainer.ipynb #94c9a177
-def train(mcfg: HPDMConfig, tcfg: TrainConfig,
-          progress: bool = True,  # show a progress bar (rank 0)
-          sample_fn=None,  # called as sample_fn(ema_model, step, out) in every process at sample_every and at the end
-          stop_at: int | None = None,  # stop after this step's checkpoint, as if interrupted (for lessons and tests)
-         ) -> dict:
-    "Train an HPDM model; resumes from `out/ckpt.pt` if there is one. Returns a summary (rank 0)."
-    info = setup_distributed(tcfg.device)
-    out, ckpt_path = Path(tcfg.out), Path(tcfg.out) / 'ckpt.pt'
+# %% ../nbs/07b_trainer.ipynb #8ce12a01
+def _build(mcfg: HPDMConfig, tcfg: TrainConfig, info, progress: bool, ckpt_path: Path) -> tuple:
+    "Check the settings; the dataset, text encoder, whether resuming, the model (wrapped, its EMA, init report), optimiser."
     if tcfg.batch_size % info.world:
         raise ConfigError(f'batch_size={tcfg.batch_size} cannot be split over {info.world} processes; use a multiple of {info.world}')
     check_levels(mcfg, tcfg)  # `levels` leaves no trained weight without a gradient (nbs/06f)
@@ -149,6 +143,73 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
     model.checkpoint_blocks = tcfg.checkpoint_blocks  # activation checkpointing (nbs/06b_step)
     opt, sched = make_optimizer(model, tcfg.optimizer, tcfg.lr, tcfg.betas, tcfg.eps, tcfg.weight_decay, tcfg.warmup,
                                 tcfg.steps, tcfg.min_lr_ratio)
+    return ds, encoder, resuming, model, wrapped, ema, init_report, opt, sched
+
+# %% ../nbs/07b_trainer.ipynb #709ae62c
+def _skipped_step(out: Path, step: int, stats, gnv, sched, t_start: float, bad: int, saved: int | None, ckpt_path: Path,
+                  tcfg: TrainConfig, info, bar):
+    "Record the skipped `step` (rank 0); stop the run at `max_bad_steps` skipped in a row, else warn."
+    levels = ', '.join(f'level {l} {v:.4g}' for l, v in enumerate(stats[1:].tolist()))
+    what = f'step {step}: loss {stats[0].item():.4g} ({levels}), gradient norm {float(gnv):.4g}'
+    if info.main:
+        with open(out / 'metrics.jsonl', 'a') as f:
+            f.write(json.dumps(dict(step=step, skipped=True, loss=_finite_or_none(stats[0]),
+                                    **{f'loss_level_{l}': _finite_or_none(v) for l, v in enumerate(stats[1:])},
+                                    lr=sched.get_last_lr()[0], grad_norm=_finite_or_none(gnv),
+                                    time=time.time() - t_start)) + '\n')
+    if bad >= tcfg.max_bad_steps:
+        bar.close()
+        last_ck = (f'the last checkpoint, {ckpt_path} (step {saved}), is from before them' if saved is not None
+                   else f'no checkpoint was written before them ({ckpt_path} does not exist)')
+        raise BadStepsError(f'{bad} steps in a row had a loss or gradient norm that is not finite (max_bad_steps='
+                            f'{tcfg.max_bad_steps}), the last at {what}; the run stopped there and saved nothing: '
+                            f'{last_ck}. Look at the data of those steps, or lower lr or raise warmup, then run '
+                            'again to resume from the checkpoint')
+    if info.main:  # stacklevel 3: the warning points at the caller of `train`
+        warnings.warn(f'skipped {what} is not finite, so the weights, optimiser, schedule and EMA were left as they '
+                      f'were ({bad} in a row; the run stops at max_bad_steps={tcfg.max_bad_steps})',
+                      RuntimeWarning, stacklevel=3)
+
+# %% ../nbs/07b_trainer.ipynb #a9db55b9
+def _log_step(out: Path, step: int, stats, gnv, sched, per_step: int, last_step: int, t_last: float, t_start: float,
+              bar) -> tuple[float, dict, int]:
+    "Append `step`'s metric record to `out/metrics.jsonl` and show its loss on the bar; the time, the record, the step."
+    now = time.time()
+    speed = per_step * (step - last_step) / max(now - t_last, 1e-9)  # since the last record
+    rec = dict(step=step, loss=stats[0].item(), **{f'loss_level_{l}': v.item() for l, v in enumerate(stats[1:])},
+               lr=sched.get_last_lr()[0], grad_norm=float(gnv), videos_per_s=speed, time=now - t_start)
+    with open(out / 'metrics.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
+    bar.set_postfix(loss=f'{rec["loss"]:.4f}', vid_s=f'{speed:.1f}')
+    return now, rec, step
+
+# %% ../nbs/07b_trainer.ipynb #7df27a5f
+def _checkpoint(ckpt_path: Path, model, ema, opt, sched, step: int, mcfg: HPDMConfig, tcfg: TrainConfig, info,
+                skipped: bool, end: bool, saved: int | None) -> tuple[bool, int | None]:
+    "Save the checkpoint due at `step` and the loss plot, unless held back. Whether held, and the last step saved."
+    out = ckpt_path.parent
+    # a skipped step's state is the last good step's; a checkpoint due then waits for a good step (but the end saves)
+    held = (skipped and not end) or not finite_in_all_processes(*model.parameters())
+    if not held:
+        save_checkpoint(ckpt_path, model, ema, opt, sched, step, mcfg, asdict(tcfg), info)
+        saved = step
+        if info.main:
+            fig, ax = plt.subplots(figsize=(6, 3.5)); plot_losses(out, ax); fig.tight_layout()
+            fig.savefig(out / 'loss.png', dpi=100); plt.close(fig)
+    elif end and info.main:  # stacklevel 3: the warning points at the caller of `train`
+        warnings.warn(f'the weights at step {step} are not all finite: the last checkpoint ({ckpt_path}, step '
+                      f'{saved}) was kept', RuntimeWarning, stacklevel=3)
+    return held, saved
+
+# %% ../nbs/07b_trainer.ipynb #94c9a177
+def train(mcfg: HPDMConfig, tcfg: TrainConfig,
+          progress: bool = True,  # show a progress bar (rank 0)
+          sample_fn=None,  # called as sample_fn(ema_model, step, out) in every process at sample_every and at the end
+          stop_at: int | None = None,  # stop after this step's checkpoint, as if interrupted (for lessons and tests)
+         ) -> dict:
+    "Train an HPDM model; resumes from `out/ckpt.pt` if there is one. Returns a summary (rank 0)."
+    info = setup_distributed(tcfg.device)
+    out, ckpt_path = Path(tcfg.out), Path(tcfg.out) / 'ckpt.pt'
+    ds, encoder, resuming, model, wrapped, ema, init_report, opt, sched = _build(mcfg, tcfg, info, progress, ckpt_path)
     step = _start(out, mcfg, tcfg, model, ema, opt, sched, info, init_report, progress)
     batches = iter(make_loader(ds, tcfg.batch_size, tcfg.seed, tcfg.grad_accum, info.rank, info.world, step, tcfg.steps,
                                tcfg.workers, pin_memory=info.device.type == 'cuda'))
@@ -168,50 +229,15 @@ def train(mcfg: HPDMConfig, tcfg: TrainConfig,
         gnv = gn.full_tensor() if hasattr(gn, 'full_tensor') else gn
         bad = bad + 1 if skipped else 0
         if skipped:  # every process gets the same verdict from train_step, so all of them warn, stop or go on together
-            levels = ', '.join(f'level {l} {v:.4g}' for l, v in enumerate(stats[1:].tolist()))
-            what = f'step {step}: loss {stats[0].item():.4g} ({levels}), gradient norm {float(gnv):.4g}'
-            if info.main:
-                with open(out / 'metrics.jsonl', 'a') as f:
-                    f.write(json.dumps(dict(step=step, skipped=True, loss=_finite_or_none(stats[0]),
-                                            **{f'loss_level_{l}': _finite_or_none(v) for l, v in enumerate(stats[1:])},
-                                            lr=sched.get_last_lr()[0], grad_norm=_finite_or_none(gnv),
-                                            time=time.time() - t_start)) + '\n')
-            if bad >= tcfg.max_bad_steps:
-                bar.close()
-                last_ck = (f'the last checkpoint, {ckpt_path} (step {saved}), is from before them' if saved is not None
-                           else f'no checkpoint was written before them ({ckpt_path} does not exist)')
-                raise BadStepsError(f'{bad} steps in a row had a loss or gradient norm that is not finite (max_bad_steps='
-                                    f'{tcfg.max_bad_steps}), the last at {what}; the run stopped there and saved nothing: '
-                                    f'{last_ck}. Look at the data of those steps, or lower lr or raise warmup, then run '
-                                    'again to resume from the checkpoint')
-            if info.main:
-                warnings.warn(f'skipped {what} is not finite, so the weights, optimiser, schedule and EMA were left as they '
-                              f'were ({bad} in a row; the run stops at max_bad_steps={tcfg.max_bad_steps})',
-                              RuntimeWarning, stacklevel=2)
+            _skipped_step(out, step, stats, gnv, sched, t_start, bad, saved, ckpt_path, tcfg, info, bar)
         elif info.main and (step % tcfg.log_every == 0 or step == tcfg.steps):
-            now = time.time()
-            speed = per_step * (step - last_step) / max(now - t_last, 1e-9)  # since the last record
-            rec = dict(step=step, loss=stats[0].item(), **{f'loss_level_{l}': v.item() for l, v in enumerate(stats[1:])},
-                       lr=sched.get_last_lr()[0], grad_norm=float(gnv), videos_per_s=speed, time=now - t_start)
-            with open(out / 'metrics.jsonl', 'a') as f: f.write(json.dumps(rec) + '\n')
-            bar.set_postfix(loss=f'{rec["loss"]:.4f}', vid_s=f'{speed:.1f}')
-            t_last, last, last_step = now, rec, step
+            t_last, last, last_step = _log_step(out, step, stats, gnv, sched, per_step, last_step, t_last, t_start, bar)
         bar.update(1)
         if tcfg.snapshot_every and step % tcfg.snapshot_every == 0:
             save_snapshot(out / 'snapshots' / f'step_{step:07d}.safetensors', ema, step, info)
         end = step == tcfg.steps or (stop_at is not None and step >= stop_at)
         if held or step % tcfg.ckpt_every == 0 or end:
-            # a skipped step's state is the last good step's; a checkpoint due then waits for a good step (but the end saves)
-            held = (skipped and not end) or not finite_in_all_processes(*model.parameters())
-            if not held:
-                save_checkpoint(ckpt_path, model, ema, opt, sched, step, mcfg, asdict(tcfg), info)
-                saved = step
-                if info.main:
-                    fig, ax = plt.subplots(figsize=(6, 3.5)); plot_losses(out, ax); fig.tight_layout()
-                    fig.savefig(out / 'loss.png', dpi=100); plt.close(fig)
-            elif end and info.main:
-                warnings.warn(f'the weights at step {step} are not all finite: the last checkpoint ({ckpt_path}, step '
-                              f'{saved}) was kept', RuntimeWarning, stacklevel=2)
+            held, saved = _checkpoint(ckpt_path, model, ema, opt, sched, step, mcfg, tcfg, info, skipped, end, saved)
         if stop_at is not None and step >= stop_at: break
         if sample_fn is not None and (step == tcfg.steps or (tcfg.sample_every and step % tcfg.sample_every == 0)):
             sample_fn(ema_model(ema, mcfg, info), step, out)  # in every process, so that each can draw a share (nbs/11b)
