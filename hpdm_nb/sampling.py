@@ -117,6 +117,46 @@ def _alternating(dens: Sequence[TiledDenoiser]):
     denoise.calls, denoise.last = 0, dens[-1]
     return denoise
 
+# %% ../nbs/08c_sampling.ipynb #6f64fe4f
+def _level_denoisers(model: HPDM, level: int, finished: list, cond: tuple, kw_den: dict, shift: str | None):
+    "The tiled denoisers of `level` (with `shift`, the moved grid too) and the denoiser that alternates them."
+    dens = [TiledDenoiser(model, level, finished, *cond, **kw_den)]
+    if shift is not None and level > 0:  # the same grid moved by half a patch along the chosen axes
+        dens.append(TiledDenoiser(model, level, finished, *cond, **kw_den,
+                                  starts=shifted_starts(model.cfg.pyramid, level, shift)))
+    return dens, _alternating(dens)  # the grids alternate with every call of the model
+
+# %% ../nbs/08c_sampling.ipynb #d8bb8db1
+def _on_step(bar, callback, level: int, s_in: float, denoise):
+    "The sampler callback of `level`: advance `bar`; pass the step to `callback` in data units (`s_in`: the level's scale)."
+    def step_done(d):
+        bar.update(1)
+        if callback is not None:
+            callback(dict(level=level, i=d['i'], sigma=float(d['sigma']) * s_in, x=d['x'] * s_in,
+                          denoised=d['denoised'] * s_in, denoiser=denoise.last))
+    return step_done
+
+# %% ../nbs/08c_sampling.ipynb #c42189a3
+def _check_options(model: HPDM, n: int, st, s_churn, coarse_frames, coarse_start, sigma_min, sigma_max, shift,
+                   given) -> list[torch.Tensor]:
+    "Raise `ValueError` for an option out of range; the `given` finished levels on the model's device and dtype."
+    cfg, pyr, p = model.cfg, model.cfg.pyramid, next(model.parameters())
+    if s_churn < 0: raise ValueError(f's_churn={s_churn}: level 0 churn must be 0 (deterministic Heun) or positive')
+    if coarse_frames not in START_FRAMES:
+        raise ValueError(f'coarse_frames must be one of {START_FRAMES}; got {coarse_frames!r}')
+    if coarse_start is not None and not sigma_min < coarse_start <= sigma_max:
+        raise ValueError(f'coarse_start={coarse_start} must lie in ({sigma_min}, {sigma_max}] (between sigma_min and '
+                         'sigma_max), or be None to start every level from pure noise')
+    if shift is not None and (not shift or set(shift) - set('thw')):
+        raise ValueError(f"shift must name the axes to move, like 'hw' or 'thw'; got {shift!r}")
+    if shift is not None and tuple(st) != tuple(pyr.patch):
+        raise ValueError('shift moves the non-overlapping tile grid; use it without overlap or stride')
+    finished = [g.to(p.device, p.dtype) for g in given]
+    for l, g in enumerate(finished):
+        if tuple(g.shape) != (n, cfg.channels, *pyr.resolution(l)):
+            raise ValueError(f'given level {l} has shape {tuple(g.shape)}; expected {(n, cfg.channels, *pyr.resolution(l))}')
+    return finished
+
 # %% ../nbs/08c_sampling.ipynb #1f15bc25
 def sample_pyramid(model: HPDM,
                    n: int,  # videos to generate
@@ -153,25 +193,12 @@ def sample_pyramid(model: HPDM,
                    progress: bool = True,
                   ) -> list[torch.Tensor]:
     "Generate videos level by level; returns the video of every level, coarse to fine, in data units `n,C,*R_l`."
-    cfg, pyr, p = model.cfg, model.cfg.pyramid, next(model.parameters())
+    cfg, p = model.cfg, next(model.parameters())
     labels, text, text_mask = _conditioning(model, n, labels, text, text_mask, prompts, text_encoder)
     gens = _generators(n, generator, seeds)
-    st = resolve_stride(pyr.patch, overlap, stride)
+    st = resolve_stride(cfg.pyramid.patch, overlap, stride)
     scales = level_guidance(guidance, cfg.n_levels)
-    if s_churn < 0: raise ValueError(f's_churn={s_churn}: level 0 churn must be 0 (deterministic Heun) or positive')
-    if coarse_frames not in START_FRAMES:
-        raise ValueError(f'coarse_frames must be one of {START_FRAMES}; got {coarse_frames!r}')
-    if coarse_start is not None and not sigma_min < coarse_start <= sigma_max:
-        raise ValueError(f'coarse_start={coarse_start} must lie in ({sigma_min}, {sigma_max}] (between sigma_min and '
-                         'sigma_max), or be None to start every level from pure noise')
-    if shift is not None and (not shift or set(shift) - set('thw')):
-        raise ValueError(f"shift must name the axes to move, like 'hw' or 'thw'; got {shift!r}")
-    if shift is not None and tuple(st) != tuple(pyr.patch):
-        raise ValueError('shift moves the non-overlapping tile grid; use it without overlap or stride')
-    finished = [g.to(p.device, p.dtype) for g in given]
-    for l, g in enumerate(finished):
-        if tuple(g.shape) != (n, cfg.channels, *pyr.resolution(l)):
-            raise ValueError(f'given level {l} has shape {tuple(g.shape)}; expected {(n, cfg.channels, *pyr.resolution(l))}')
+    finished = _check_options(model, n, st, s_churn, coarse_frames, coarse_start, sigma_min, sigma_max, shift, given)
     kw_den = dict(stride=st, blend=blend, cache=cache, tile_batch=tile_batch, batch=n, memory_budget=memory_budget,
                   offload_context=offload_context)
     was_training = model.training
@@ -181,23 +208,15 @@ def sample_pyramid(model: HPDM,
             n_steps = max(min_steps, steps // 2 ** l)
             refine = l > 0 and coarse_start is not None
             sigmas = get_sigmas_karras(n_steps, sigma_min, coarse_start if refine else sigma_max, rho, device=p.device)
-            cond = (labels, text, text_mask, scales[l])
-            dens = [TiledDenoiser(model, l, finished, *cond, **kw_den)]
-            if shift is not None and l > 0:  # the same grid moved by half a patch along the chosen axes
-                dens.append(TiledDenoiser(model, l, finished, *cond, **kw_den, starts=shifted_starts(pyr, l, shift)))
-            denoise = _alternating(dens)  # the grids alternate with every call of the model
+            dens, denoise = _level_denoisers(model, l, finished, (labels, text, text_mask, scales[l]), kw_den, shift)
             x, noise = _start(model, l, n, sigmas[0], gens, generator, finished[-1] if refine else None, coarse_frames)
             name = samplers[0] if l == 0 else samplers[-1]
             kw = dict(s_churn=s_churn, s_tmin=s_tmin, s_tmax=s_tmax, s_noise=s_noise) if l == 0 else {}
             tiles = '/'.join(str(d.n_tiles) for d in dens)
             bar = tqdm(total=n_steps, desc=f'level {l} ({tiles} tiles, {name})', disable=not progress, leave=False)
             s_in = model.level_sigma_in(l)
-            def step_done(d, l=l, s_in=s_in, denoise=denoise):
-                bar.update(1)
-                if callback is not None:
-                    callback(dict(level=l, i=d['i'], sigma=float(d['sigma']) * s_in, x=d['x'] * s_in,
-                                  denoised=d['denoised'] * s_in, denoiser=denoise.last))
-            x = SAMPLERS[name](denoise, x, sigmas, callback=step_done, disable=True, noise_sampler=noise, **kw)
+            x = SAMPLERS[name](denoise, x, sigmas, callback=_on_step(bar, callback, l, s_in, denoise), disable=True,
+                               noise_sampler=noise, **kw)
             bar.close()
             finished.append(x * s_in)
     finally: model.train(was_training)
