@@ -69,9 +69,9 @@ def sampling_cost(cfg, overlap, seconds: float, n: int, device) -> dict:
                 peak_memory_of='gpu tensors' if device.type == 'cuda' else 'process resident memory',
                 tiles_per_level=[tile_count(cfg.pyramid, l, st) for l in range(cfg.n_levels)])
 
-# %% ../nbs/50c_cli.ipynb #612ee896
-def sample_main(argv=None) -> int:
-    "Console script `hpdm_sample RUN`: sample videos with a run's EMA weights."
+# %% ../nbs/50c_cli.ipynb #18f35435
+def _sample_args(argv) -> tuple[argparse.ArgumentParser, argparse.Namespace]:
+    "`hpdm_sample`'s parser and its checked options."
     ap = argparse.ArgumentParser(prog='hpdm_sample', description='Sample videos from a trained HPDM run.')
     ap.add_argument('run', help='run folder (with ckpt.pt), checkpoint file, export folder (hpdm_export), a snapshot '
                                 '(RUN/snapshots/step_N.safetensors), or '
@@ -90,46 +90,30 @@ def sample_main(argv=None) -> int:
     if a.n is None: a.n = len(a.prompt) if a.prompt else 8
     if a.n < 1 or a.steps < 1: ap.error('--n and --steps must be positive')
     if getattr(a, 's_churn', 0) < 0: ap.error(f'--churn must be 0 (deterministic) or positive, got {a.s_churn}')
-    try: dev = pick_device(a.device)
-    except RuntimeError as e: print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
-    pretrained = a.run.startswith('pretrained:')
-    try: model, ck = load_model(a.run, dev)  # pretrained:NAME is a model shipped inside the package (nbs/09c)
-    except (CheckpointError, ConfigError, FileNotFoundError, LookupError) as e:
-        print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
-    tcfg = TrainConfig.from_dict(ck['train'])
-    if a.prompt and not model.cfg.dim_text:
-        print(f'hpdm_sample: error: {model.cfg.name} is not a text model: it takes --labels, not --prompt', file=sys.stderr)
-        return 2
-    try: encoder = model_text_encoder(model, tcfg)
-    except FileNotFoundError as e: print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
-    labels = None
-    if a.labels:
-        if len(a.labels) != a.n: ap.error(f'--labels needs one class per video ({a.n}), got {len(a.labels)}')
-        if model.cfg.n_classes and not all(0 <= c < model.cfg.n_classes for c in a.labels):
-            ap.error(f'--labels must be classes in [0, {model.cfg.n_classes})')
-        labels = torch.tensor(a.labels)
-    card = card_sampler(a.run.split(':', 1)[1]) if pretrained else {}  # the settings its quality was measured with
-    sampler = sampler_settings(a, card)  # each as given, else the card's, else sample_pyramid's default
-    if card: print('sampler of the model card: ' + ', '.join(f'{k} {v}' for k, v in sampler.items()) +
-                   ' (override with --guidance, --churn, --coarse-start, --coarse-frames, --overlap, --blend)')
-    try: level_guidance(sampler['guidance'], model.cfg.n_levels, '--guidance')  # checked before any sampling
-    except ValueError as e: ap.error(str(e))
-    snapshot = Path(a.run).suffix == '.safetensors'  # RUN/snapshots/step_N.safetensors: samples go to RUN/samples_step_N
-    if pretrained: run = Path('runs') / f"pretrained-{a.run.split(':', 1)[1]}"  # never write into the installed package
-    elif snapshot: run = Path(a.run).parent.parent
-    else: run = Path(a.run) if Path(a.run).is_dir() else Path(a.run).parent
-    out = Path(a.out) if a.out else run / (f'samples_{Path(a.run).stem}' if snapshot else 'samples')
-    classes = dataset_class_names(tcfg)
-    if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
-    t0 = time.perf_counter()
-    files = save_samples(model, out, a.n, labels, a.steps, seed=a.seed, class_names=classes, progress=not a.no_progress,
-                         prompts=a.prompt, text_encoder=encoder, **sampler)
-    cost = sampling_cost(model.cfg, sampler['overlap'], time.perf_counter() - t0, a.n, dev)  # before the measures below
-    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, prompts=a.prompt,
-                   **{('churn' if k == 's_churn' else k): v for k, v in sampler.items()}, files=files, **cost,
-                   **sample_measures(torch.load(files['tensor']), model.cfg, sampler['overlap'], ck['train']))
-    (out / 'summary.json').write_text(json.dumps(summary, indent=1))
-    print(f"sampled {a.n} videos from {a.run if pretrained else run} (step {ck['step']}) in {cost['seconds']:.0f} s "
+    return ap, a
+
+# %% ../nbs/50c_cli.ipynb #501d8a51
+def _sample_labels(ap: argparse.ArgumentParser, a: argparse.Namespace, model) -> torch.Tensor | None:
+    "The classes of `--labels`, checked against `--n` and the model's classes (None when not given)."
+    if not a.labels: return None
+    if len(a.labels) != a.n: ap.error(f'--labels needs one class per video ({a.n}), got {len(a.labels)}')
+    if model.cfg.n_classes and not all(0 <= c < model.cfg.n_classes for c in a.labels):
+        ap.error(f'--labels must be classes in [0, {model.cfg.n_classes})')
+    return torch.tensor(a.labels)
+
+# %% ../nbs/50c_cli.ipynb #cac7e3ea
+def _sample_folders(source: str, out: str | None, pretrained: bool) -> tuple[Path, Path]:
+    "The run folder of `source` (a run, checkpoint, export, snapshot or pretrained:NAME) and the samples' folder."
+    snapshot = Path(source).suffix == '.safetensors'  # RUN/snapshots/step_N.safetensors: samples go to RUN/samples_step_N
+    if pretrained: run = Path('runs') / f"pretrained-{source.split(':', 1)[1]}"  # never write into the installed package
+    elif snapshot: run = Path(source).parent.parent
+    else: run = Path(source) if Path(source).is_dir() else Path(source).parent
+    return run, Path(out) if out else run / (f'samples_{Path(source).stem}' if snapshot else 'samples')
+
+# %% ../nbs/50c_cli.ipynb #60ac0b67
+def _print_sample_summary(n: int, source, step: int, files: dict, cost: dict, summary: dict, out: Path):
+    "Print what `hpdm_sample` made: time, memory, tiles, files, and the finest level's seams and dead blocks."
+    print(f"sampled {n} videos from {source} (step {step}) in {cost['seconds']:.0f} s "
           f"({cost['seconds_per_video']:.1f} s per video), peak memory {cost['peak_memory_gib']:.2f} GiB; tiles per "
           f"denoising step, level by level: {'/'.join(map(str, cost['tiles_per_level']))}")
     for k, v in files.items(): print(f'  {k:<11} {v}')
@@ -144,6 +128,42 @@ def sample_main(argv=None) -> int:
             f"{ax} seams {v['tile_seam']:.2f}, grid {v['token_grid']:.2f}" for ax, v in summary['data']['seams'].items()
             if v['tile_seam'] is not None and v['token_grid'] is not None))
     print(f"  summary   {out / 'summary.json'}")
+
+# %% ../nbs/50c_cli.ipynb #612ee896
+def sample_main(argv=None) -> int:
+    "Console script `hpdm_sample RUN`: sample videos with a run's EMA weights."
+    ap, a = _sample_args(argv)
+    try: dev = pick_device(a.device)
+    except RuntimeError as e: print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
+    pretrained = a.run.startswith('pretrained:')
+    try: model, ck = load_model(a.run, dev)  # pretrained:NAME is a model shipped inside the package (nbs/09c)
+    except (CheckpointError, ConfigError, FileNotFoundError, LookupError) as e:
+        print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
+    tcfg = TrainConfig.from_dict(ck['train'])
+    if a.prompt and not model.cfg.dim_text:
+        print(f'hpdm_sample: error: {model.cfg.name} is not a text model: it takes --labels, not --prompt', file=sys.stderr)
+        return 2
+    try: encoder = model_text_encoder(model, tcfg)
+    except FileNotFoundError as e: print(f'hpdm_sample: error: {e}', file=sys.stderr); return 2
+    labels = _sample_labels(ap, a, model)
+    card = card_sampler(a.run.split(':', 1)[1]) if pretrained else {}  # the settings its quality was measured with
+    sampler = sampler_settings(a, card)  # each as given, else the card's, else sample_pyramid's default
+    if card: print('sampler of the model card: ' + ', '.join(f'{k} {v}' for k, v in sampler.items()) +
+                   ' (override with --guidance, --churn, --coarse-start, --coarse-frames, --overlap, --blend)')
+    try: level_guidance(sampler['guidance'], model.cfg.n_levels, '--guidance')  # checked before any sampling
+    except ValueError as e: ap.error(str(e))
+    run, out = _sample_folders(a.run, a.out, pretrained)
+    classes = dataset_class_names(tcfg)
+    if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
+    t0 = time.perf_counter()
+    files = save_samples(model, out, a.n, labels, a.steps, seed=a.seed, class_names=classes, progress=not a.no_progress,
+                         prompts=a.prompt, text_encoder=encoder, **sampler)
+    cost = sampling_cost(model.cfg, sampler['overlap'], time.perf_counter() - t0, a.n, dev)  # before the measures below
+    summary = dict(source=a.run, step=ck['step'], n=a.n, seed=a.seed, steps=a.steps, prompts=a.prompt,
+                   **{('churn' if k == 's_churn' else k): v for k, v in sampler.items()}, files=files, **cost,
+                   **sample_measures(torch.load(files['tensor']), model.cfg, sampler['overlap'], ck['train']))
+    (out / 'summary.json').write_text(json.dumps(summary, indent=1))
+    _print_sample_summary(a.n, a.run if pretrained else run, ck['step'], files, cost, summary, out)
     return 0
 
 # %% ../nbs/50c_cli.ipynb #ef92f80a
