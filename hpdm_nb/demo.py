@@ -76,9 +76,9 @@ def run_demo(out='runs/demo', preset: str = 'demo', overrides=(), n_samples: int
     (out / 'summary.json').write_text(json.dumps(summary, indent=2))
     return summary
 
-# %% ../nbs/50b_demo.ipynb #0f7eec3c
-def demo_main(argv=None) -> int:
-    "Console script `hpdm_demo`: the main job."
+# %% ../nbs/50b_demo.ipynb #24630561
+def _demo_args(argv) -> tuple[argparse.Namespace, str | None]:
+    "`hpdm_demo`'s checked options, and the name of the pretrained model to sample too (None: none)."
     ap = argparse.ArgumentParser(prog='hpdm_demo', description='Train the workshop HPDM on the built-in dataset and sample.',
                                  epilog='The default preset, demo, learns one video per class in about ten CPU minutes; '
                                         '--preset workshop trains on 2048 videos (it needs far more steps than ten '
@@ -102,13 +102,13 @@ def demo_main(argv=None) -> int:
     if pretrained:
         if pretrained not in list_pretrained():
             ap.error(f'--pretrained {pretrained}: no such model; this package ships: {", ".join(list_pretrained()) or "none"}')
-    try:
-        res = run_demo(a.out, a.preset, a.overrides, a.n_samples, a.sample_steps, a.guidance, not a.no_progress,
-                       a.coarse_start, pretrained)
-    except (ConfigError, CheckpointError) as e:
-        print(f'hpdm_demo: error: {e}', file=sys.stderr); return 2
+    return a, pretrained
+
+# %% ../nbs/50b_demo.ipynb #26ae1032
+def _print_demo(res: dict, out, n_samples: int):
+    "Print `run_demo`'s result `res`: the files under `out`, the object statistics, the copy check, the pretrained model."
     print(f"hpdm_demo: trained {res['step']} steps in {res['train_seconds']:.0f} s, sampled in {res['sample_seconds']:.0f} s; "
-          f"outputs in {Path(a.out).resolve()}:")
+          f"outputs in {Path(out).resolve()}:")
     for k, v in res['files'].items(): print(f'  {k:<15} {v}')
     if 'object_stats' in res:
         print('objects per frame / frames with exactly one / foreground share / consecutive-frame IoU:')
@@ -123,7 +123,18 @@ def demo_main(argv=None) -> int:
     if 'pretrained' in res:
         p, st = res['pretrained'], res['pretrained']['object_stats']
         print(f"the pretrained {p['name']} model (trained {p['step']} steps on {p['n_videos']} videos; card: "
-              f"hpdm_nb/weights/{p['name']}/README.md) sampled {a.n_samples} new videos in {p['seconds']:.0f} s: "
+              f"hpdm_nb/weights/{p['name']}/README.md) sampled {n_samples} new videos in {p['seconds']:.0f} s: "
               f"{p['files']['gif']}, {p['files']['levels_png']}; {st['objects_per_frame']:.2f} objects per frame "
               f"({st['one_object']:.0%} exactly one)")
+
+# %% ../nbs/50b_demo.ipynb #0f7eec3c
+def demo_main(argv=None) -> int:
+    "Console script `hpdm_demo`: the main job."
+    a, pretrained = _demo_args(argv)
+    try:
+        res = run_demo(a.out, a.preset, a.overrides, a.n_samples, a.sample_steps, a.guidance, not a.no_progress,
+                       a.coarse_start, pretrained)
+    except (ConfigError, CheckpointError) as e:
+        print(f'hpdm_demo: error: {e}', file=sys.stderr); return 2
+    _print_demo(res, a.out, a.n_samples)
     return 0
