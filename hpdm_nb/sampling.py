@@ -157,6 +157,17 @@ def _check_options(model: HPDM, n: int, st, s_churn, coarse_frames, coarse_start
             raise ValueError(f'given level {l} has shape {tuple(g.shape)}; expected {(n, cfg.channels, *pyr.resolution(l))}')
     return finished
 
+# %% ../nbs/08c_sampling.ipynb #58590d06
+def _run_level(model, l, name, denoise, dens, x, sigmas, noise, kw, callback, progress) -> torch.Tensor:
+    "Run level `l`'s sampler `name` from its start `x` over `sigmas`, with a progress bar; the level in data units."
+    tiles = '/'.join(str(d.n_tiles) for d in dens)
+    bar = tqdm(total=len(sigmas) - 1, desc=f'level {l} ({tiles} tiles, {name})', disable=not progress, leave=False)
+    s_in = model.level_sigma_in(l)
+    x = SAMPLERS[name](denoise, x, sigmas, callback=_on_step(bar, callback, l, s_in, denoise), disable=True,
+                       noise_sampler=noise, **kw)
+    bar.close()
+    return x * s_in
+
 # %% ../nbs/08c_sampling.ipynb #1f15bc25
 def sample_pyramid(model: HPDM,
                    n: int,  # videos to generate
@@ -164,14 +175,12 @@ def sample_pyramid(model: HPDM,
                    text: torch.Tensor | None = None, text_mask: torch.Tensor | None = None,
                    prompts: Sequence[str] | None = None,  # `n` captions, embedded by `text_encoder` (instead of `text`)
                    text_encoder=None,  # a `hpdm_nb.text.TextEncoder` matching the model's `dim_text`
-                   steps: int = 128,  # steps of level 0; each finer level takes half as many (at least `min_steps`)
-                   min_steps: int = 4,
+                   steps: int = 128, min_steps: int = 4,  # level 0's steps; each finer level half, at least `min_steps`
                    samplers: Sequence[str] = ('heun', 'euler'),  # level 0, then every finer level
                    s_churn: float = 0.0,  # level 0's churn: 0 is deterministic Heun; 40 is EDM's stochastic setting
                    s_tmin: float = 0.05, s_tmax: float = 50.0, s_noise: float = 1.003,  # level 0, when s_churn > 0
                    sigma_min: float = SIGMA_MIN, sigma_max: float = SIGMA_MAX, rho: float = 7.0,
-                   guidance: float | Sequence[float] = 1.0,  # classifier-free guidance scale, or one per level (the last
-                                                             # one repeats for the levels after it)
+                   guidance: float | Sequence[float] = 1.0,  # guidance scale, or one per level (the last one repeats)
                    generator: torch.Generator | Sequence[torch.Generator] | None = None,  # one, or one per sample
                    seeds: Sequence[int] | None = None,  # one seed per sample (instead of `generator`)
                    levels: int | None = None,  # stop after this many levels (default: all)
@@ -183,12 +192,9 @@ def sample_pyramid(model: HPDM,
                    tile_batch: int | None = None,  # at most this many rows per model call (default: from the budget)
                    memory_budget: float | None = MEMORY_BUDGET,  # activation bytes per model call (nbs/08b; None: all rows)
                    offload_context: bool = False,  # keep the per-tile cached coarse levels on the host (nbs/08b)
-                   coarse_start: float | None = None,  # finer levels start from the upsampled coarser level plus noise
-                                                       # of this sigma (None: from pure noise at sigma_max, as the paper)
-                   coarse_frames: str = 'centre',  # where that start puts the coarser level's frames in time when the
-                                                   # finer level has more ('centre' or 'even', `upsample_start`)
-                   shift: str | None = None,  # 'hw' or 'thw': alternate the tile grid of the finer levels, step by step,
-                                              # with one moved by half a patch along these axes (a seam remedy, nbs/10)
+                   coarse_start: float | None = None,  # finer levels start at this sigma from the coarser (None: noise)
+                   coarse_frames: str = 'centre',  # where that start puts the coarser frames in time ('centre', 'even')
+                   shift: str | None = None,  # 'hw'/'thw': alternate the finer tile grid with one moved by half a patch
                    callback=None,  # called after every step with dict(level, i, sigma, x, denoised, denoiser), data units
                    progress: bool = True,
                   ) -> list[torch.Tensor]:
@@ -196,29 +202,20 @@ def sample_pyramid(model: HPDM,
     cfg, p = model.cfg, next(model.parameters())
     labels, text, text_mask = _conditioning(model, n, labels, text, text_mask, prompts, text_encoder)
     gens = _generators(n, generator, seeds)
-    st = resolve_stride(cfg.pyramid.patch, overlap, stride)
-    scales = level_guidance(guidance, cfg.n_levels)
+    st, scales = resolve_stride(cfg.pyramid.patch, overlap, stride), level_guidance(guidance, cfg.n_levels)
     finished = _check_options(model, n, st, s_churn, coarse_frames, coarse_start, sigma_min, sigma_max, shift, given)
     kw_den = dict(stride=st, blend=blend, cache=cache, tile_batch=tile_batch, batch=n, memory_budget=memory_budget,
                   offload_context=offload_context)
-    was_training = model.training
-    model.eval()
+    was_training = model.training; model.eval()
     try:
         for l in range(len(finished), levels or cfg.n_levels):
-            n_steps = max(min_steps, steps // 2 ** l)
-            refine = l > 0 and coarse_start is not None
-            sigmas = get_sigmas_karras(n_steps, sigma_min, coarse_start if refine else sigma_max, rho, device=p.device)
+            refine, top = (True, coarse_start) if l > 0 and coarse_start is not None else (False, sigma_max)
+            sigmas = get_sigmas_karras(max(min_steps, steps // 2 ** l), sigma_min, top, rho, device=p.device)
             dens, denoise = _level_denoisers(model, l, finished, (labels, text, text_mask, scales[l]), kw_den, shift)
             x, noise = _start(model, l, n, sigmas[0], gens, generator, finished[-1] if refine else None, coarse_frames)
             name = samplers[0] if l == 0 else samplers[-1]
             kw = dict(s_churn=s_churn, s_tmin=s_tmin, s_tmax=s_tmax, s_noise=s_noise) if l == 0 else {}
-            tiles = '/'.join(str(d.n_tiles) for d in dens)
-            bar = tqdm(total=n_steps, desc=f'level {l} ({tiles} tiles, {name})', disable=not progress, leave=False)
-            s_in = model.level_sigma_in(l)
-            x = SAMPLERS[name](denoise, x, sigmas, callback=_on_step(bar, callback, l, s_in, denoise), disable=True,
-                               noise_sampler=noise, **kw)
-            bar.close()
-            finished.append(x * s_in)
+            finished.append(_run_level(model, l, name, denoise, dens, x, sigmas, noise, kw, callback, progress))
     finally: model.train(was_training)
     return finished
 
