@@ -12,7 +12,7 @@ from .weights import PretrainedError, pretrained_folder
 from .shapes import held_out_shapes
 
 # %% auto #0
-__all__ = ['model_card', 'card_sampler', 'held_out_videos']
+__all__ = ['model_card', 'card_sampler', 'card_steps', 'held_out_videos']
 
 # %% ../nbs/09c_pretrained.ipynb #954aac51
 def model_card(name: str) -> dict:
@@ -24,6 +24,11 @@ def card_sampler(name: str) -> dict:
     "The sampler settings a shipped model's card was measured with (guidance, start of the finer levels, ...), for `sample_pyramid`."
     return {k: tuple(v) if isinstance(v, list) else v
             for k, v in model_card(name).get('quality', {}).get('sampler', {}).items() if k != 'steps'}
+
+
+def card_steps(name: str) -> int:
+    "Level 0's sampler steps of a shipped model's card (each finer level takes half, at least four): `sample_pyramid`'s `steps`."
+    return int(model_card(name)['quality']['sampler']['steps'])
 
 # %% ../nbs/09c_pretrained.ipynb #fbe8ebac
 def held_out_videos(name: str = 'workshop', n: int = 64) -> torch.Tensor:

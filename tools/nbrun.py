@@ -54,12 +54,20 @@ def run_notebook(path, skip_flags=(), force_flags=(), mpl_format: str = 'png'):
     nb = read_nb(path)
     for c in nb.cells:  # execnb leaves a cell's old outputs in place when the cell now shows nothing: start clean
         if runs(c, flags): c.outputs = []
+    # execnb drops everything a cell printed when its last line ends with `;` (Jupyter hides only the last value): run
+    # such a cell with a `pass` after it, which hides the value the same way and keeps the prints
+    semicolon = {id(c): c.source for c in nb.cells if runs(c, flags) and c.source.rstrip().endswith(';')}
+    for c in nb.cells:
+        if id(c) in semicolon: c.source = c.source.rstrip() + '\npass'
     shell = CaptureShell(path, mpl_format=mpl_format)
     try:
         with working_directory(path.parent):
             shell.run_all(nb, exc_stop=True, preproc=lambda c: not runs(c, flags))
     except Exception as e:
         raise NotebookError(shell.prettytb(fname=path)) from e
+    finally:
+        for c in nb.cells:
+            if id(c) in semicolon: c.source = semicolon[id(c)]
     return nb
 
 
