@@ -12,12 +12,7 @@ from einops import rearrange
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['modulate', 'Attention', 'FeedForward', 'Modulation', 'RINBlock', 'LatentSelfCond']
-
-# %% ../nbs/03_rin.ipynb #4d450e81
-def modulate(h: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    "adaLN's change of a normalised input: `h (1 + scale) + shift` (zero shift and scale leave it as it is)."
-    return h * (1 + scale) + shift
+__all__ = ['Attention', 'FeedForward', 'RINBlock', 'LatentSelfCond', 'modulate', 'Modulation']
 
 # %% ../nbs/03_rin.ipynb #20e8ce13
 class Attention(nn.Module):
@@ -76,20 +71,6 @@ class FeedForward(nn.Module):
         h = modulate(self.net[0](x), mod[0], mod[1])  # the LayerNorm, modulated
         for layer in self.net[1:]: h = layer(h)
         return x + h * (1 + mod[2])
-
-# %% ../nbs/03_rin.ipynb #344c5b18
-class Modulation(nn.Module):
-    "adaLN: `n` shift/scale/gate vectors `B,1,dim` from a conditioning vector, zero-initialised so they start as no-ops."
-    def __init__(self, dim_cond: int,  # width of the conditioning vector
-                 dim: int,  # width of the modulated tokens
-                 n: int):  # how many vectors (3 per modulated sub-layer: shift, scale, gate)
-        super().__init__()
-        self.n = n
-        self.net = nn.Sequential(nn.SiLU(), nn.Linear(dim_cond, n * dim))
-        nn.init.zeros_(self.net[1].weight); nn.init.zeros_(self.net[1].bias)
-
-    def forward(self, c: torch.Tensor) -> tuple:  # `B,dim_cond`
-        return self.net(c)[:, None].chunk(self.n, -1)
 
 # %% ../nbs/03_rin.ipynb #64a1e977
 class RINBlock(nn.Module):
@@ -154,3 +135,22 @@ class LatentSelfCond(nn.Module):
     def forward(self, z_init: torch.Tensor, z_prev: torch.Tensor | None) -> torch.Tensor:
         if z_prev is None: z_prev = torch.zeros_like(z_init)  # RIN: no self-conditioning = zero latents
         return z_init + self.norm(self.mlp(z_prev))
+
+# %% ../nbs/03_rin.ipynb #4d450e81
+def modulate(h: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    "adaLN's change of a normalised input: `h (1 + scale) + shift` (zero shift and scale leave it as it is)."
+    return h * (1 + scale) + shift
+
+# %% ../nbs/03_rin.ipynb #344c5b18
+class Modulation(nn.Module):
+    "adaLN: `n` shift/scale/gate vectors `B,1,dim` from a conditioning vector, zero-initialised so they start as no-ops."
+    def __init__(self, dim_cond: int,  # width of the conditioning vector
+                 dim: int,  # width of the modulated tokens
+                 n: int):  # how many vectors (3 per modulated sub-layer: shift, scale, gate)
+        super().__init__()
+        self.n = n
+        self.net = nn.Sequential(nn.SiLU(), nn.Linear(dim_cond, n * dim))
+        nn.init.zeros_(self.net[1].weight); nn.init.zeros_(self.net[1].bias)
+
+    def forward(self, c: torch.Tensor) -> tuple:  # `B,dim_cond`
+        return self.net(c)[:, None].chunk(self.n, -1)
