@@ -20,7 +20,7 @@ from .tile_grid import resolve_stride, shifted_starts
 from .tiled_denoiser import TiledDenoiser, MEMORY_BUDGET
 
 # %% auto #0
-__all__ = ['START_FRAMES', 'sample_generators', 'per_sample_randn', 'upsample_start', 'level_guidance', 'sample_pyramid', 'sigma_arg', 'guidance_arg', 'sampler_args', 'sampler_settings']
+__all__ = ['START_FRAMES', 'sample_generators', 'per_sample_randn', 'level_guidance', 'sample_pyramid', 'upsample_start', 'sigma_arg', 'guidance_arg', 'sampler_args', 'sampler_settings']
 
 # %% ../nbs/08c_sampling.ipynb #9c22723e
 def sample_generators(seeds: Sequence[int], device='cpu') -> list[torch.Generator]:
@@ -31,26 +31,6 @@ def sample_generators(seeds: Sequence[int], device='cpu') -> list[torch.Generato
 def per_sample_randn(generators: Sequence[torch.Generator], shape: Sequence[int], device, dtype) -> torch.Tensor:
     "Standard normal noise `len(generators),*shape`, row `i` from generator `i`."
     return torch.stack([randn_on(tuple(shape), g, device, dtype) for g in generators])
-
-# %% ../nbs/08c_sampling.ipynb #ca1f738e
-START_FRAMES = ('centre', 'even')
-
-
-def upsample_start(coarse: torch.Tensor,  # the finished coarser level `n,C,T,H,W` (data units)
-                   size: Sequence[int],  # the finer level's `(T, H, W)`
-                   frames: str = 'centre',  # where the coarser level's frames go in time: 'centre' or 'even'
-                  ) -> torch.Tensor:
-    "The coarser level upsampled to a finer level's size, the start of `coarse_start`: trilinear, with a choice in time."
-    if frames not in START_FRAMES: raise ValueError(f'frames must be one of {START_FRAMES}; got {frames!r}')
-    T, t = int(size[0]), coarse.shape[2]
-    if frames == 'centre' or T == t:  # each coarse frame at the centre of the finer frames it averages
-        return F.interpolate(coarse, size=tuple(size), mode='trilinear', align_corners=False)
-    y = F.interpolate(coarse, size=(t, *size[1:]), mode='trilinear', align_corners=False)  # h and w only
-    pos = torch.arange(T, device=coarse.device, dtype=torch.float64) * (t / T)  # finer frame j at coarse frame j t / T
-    lo = pos.floor().long().clamp(max=t - 1)
-    hi = (lo + 1).clamp(max=t - 1)
-    a = (pos - lo).to(y.dtype).view(1, 1, -1, 1, 1)
-    return torch.lerp(y[:, :, lo], y[:, :, hi], a)
 
 # %% ../nbs/08c_sampling.ipynb #f18b6058
 def level_guidance(guidance: float | Sequence[float],  # one scale, or one per level (the last repeats)
@@ -137,6 +117,9 @@ def _on_step(bar, callback, level: int, s_in: float, denoise):
     return step_done
 
 # %% ../nbs/08c_sampling.ipynb #c42189a3
+START_FRAMES = ('centre', 'even')  # where a coarse start puts the coarser level's frames in time
+
+
 def _check_options(model: HPDM, n: int, st, s_churn, coarse_frames, coarse_start, sigma_min, sigma_max, shift,
                    given) -> list[torch.Tensor]:
     "Raise `ValueError` for an option out of range; the `given` finished levels on the model's device and dtype."
@@ -218,6 +201,23 @@ def sample_pyramid(model: HPDM,
             finished.append(_run_level(model, l, name, denoise, dens, x, sigmas, noise, kw, callback, progress))
     finally: model.train(was_training)
     return finished
+
+# %% ../nbs/08c_sampling.ipynb #ca1f738e
+def upsample_start(coarse: torch.Tensor,  # the finished coarser level `n,C,T,H,W` (data units)
+                   size: Sequence[int],  # the finer level's `(T, H, W)`
+                   frames: str = 'centre',  # where the coarser level's frames go in time: 'centre' or 'even'
+                  ) -> torch.Tensor:
+    "The coarser level upsampled to a finer level's size, the start of `coarse_start`: trilinear, with a choice in time."
+    if frames not in START_FRAMES: raise ValueError(f'frames must be one of {START_FRAMES}; got {frames!r}')
+    T, t = int(size[0]), coarse.shape[2]
+    if frames == 'centre' or T == t:  # each coarse frame at the centre of the finer frames it averages
+        return F.interpolate(coarse, size=tuple(size), mode='trilinear', align_corners=False)
+    y = F.interpolate(coarse, size=(t, *size[1:]), mode='trilinear', align_corners=False)  # h and w only
+    pos = torch.arange(T, device=coarse.device, dtype=torch.float64) * (t / T)  # finer frame j at coarse frame j t / T
+    lo = pos.floor().long().clamp(max=t - 1)
+    hi = (lo + 1).clamp(max=t - 1)
+    a = (pos - lo).to(y.dtype).view(1, 1, -1, 1, 1)
+    return torch.lerp(y[:, :, lo], y[:, :, hi], a)
 
 # %% ../nbs/11b_outputs.ipynb #5ea9592b
 def sigma_arg(v: str) -> float | None:
