@@ -48,10 +48,10 @@ class HPDMConfig:
     tokenizer: tuple = (1, 4, 4)  # pixels per interface token
     pixel_conv: int = 0  # width of 3x3x3 pixel convolutions beside the tokenizer and detokenizer (0: none, the paper; nbs/03b)
     pixel_blocks: int = 0  # residual pixel blocks on each side's convolution features (0: none, the paper; nbs/03b)
-    level0_unet: tuple = ()  # widths of a 3D U-Net beside the transformer at level 0 (empty: none, the paper; nbs/13)
+    level0_unet: tuple = ()  # widths of a 3D U-Net beside the transformer at level 0 (empty: none, the paper; U-Net nbs/03c, its use nbs/13)
     level0_unet_mode: str = 'replace'  # 'replace': level 0's output is the U-Net's; 'add': it joins the transformer's (nbs/13)
     level0_unet_cond: str = 'add'  # how the U-Nets read noise level and class: 'add' (a bias per block) or 'film' (nbs/13)
-    finer_unet: tuple = ()  # widths of a 3D U-Net per finer level, added to the transformer's output (empty: none, the paper; nbs/13)
+    finer_unet: tuple = ()  # widths of a 3D U-Net per finer level, added to the transformer's output (empty: none, the paper; nbs/03c, nbs/13)
     dim: int = 1024  # interface (tokenization) width
     dim_latent: int = 256  # latent width
     n_latents: int = 768  # latent tokens per level
@@ -108,7 +108,7 @@ def _check_sizes(self: HPDMConfig):
 # %% ../nbs/04b_config.ipynb #4b2aee7c
 @patch
 def _check_unets(self: HPDMConfig):
-    "The U-Nets beside the transformer (nbs/13): their widths, mode and conditioning, and what they need."
+    "The U-Nets beside the transformer (nbs/03c, nbs/13): their widths, mode and conditioning, and what they need."
     set_ = lambda k, v: object.__setattr__(self, k, v)
     set_('level0_unet', tuple(int(v) for v in self.level0_unet))
     if self.level0_unet:
