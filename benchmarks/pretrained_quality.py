@@ -31,7 +31,7 @@ def row(step, res):
     for lv, r in res['report'].items():
         s, q = r['samples'], r['ratios']
         br = '/'.join(f"{q[k]:.2f}" for k in ('border_ratio_t', 'border_ratio_h', 'border_ratio_w') if k in q)
-        cells.append(f"{s['one_object']:.0%} · {s['kind_accuracy']:.0%} · {q['copy']:.2f} · {br} · {q['grain']:.2f}")
+        cells.append(f"{s['one_object']:.0%} · {'-' if s['kind_accuracy'] is None else format(s['kind_accuracy'], '.0%')} · {q['copy']:.2f} · {br} · {q['grain']:.2f}")
     tf = res.get('text_following')
     if tf:  # text models: right colour · right kind · both, with prompts as given and shuffled
         cells.append(' / '.join(f"{tf[w]['colour']:.0%} · {tf[w]['kind']:.0%} · {tf[w]['both']:.0%}" for w in ('prompts', 'shuffled')))

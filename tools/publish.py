@@ -107,6 +107,11 @@ def _bar_line(bar: dict) -> str:
         f"level {lv.split('_')[1]}: {', '.join(ks)}" for lv, ks in missed.items() if ks) + '.'
 
 
+def _pct(x) -> str:
+    "A share as a percentage; a measure not taken (an unconditional model's kind) as a dash."
+    return '-' if x is None else f'{x:.0%}'
+
+
 def card_markdown(card: dict) -> str:
     "The model card as Markdown (the folder's README.md): what it is, how to remake it, how good it is, how it departs."
     m, t = card['config']['model'], card['config']['train']
@@ -132,7 +137,7 @@ def card_markdown(card: dict) -> str:
             for who in ('samples', 'data'):
                 s = row[who]
                 br = ', '.join(f"{s[k]:.2f}" for k in ('border_ratio_t', 'border_ratio_h', 'border_ratio_w') if k in s)
-                lines.append(f"| {lv.split('_')[1]} | {who} | {s['one_object']:.0%} | {s['kind_accuracy']:.0%} | "
+                lines.append(f"| {lv.split('_')[1]} | {who} | {s['one_object']:.0%} | {_pct(s['kind_accuracy'])} | "
                              f"{s['objects_per_frame']:.2f} | {s['nearest_train']:.4f} | {br} | {s['grain']:.4f} |")
         lines += ['', _bar_line(q['bar'])]
         if 'speed' in next(iter(q['report'].values()))['samples']:
