@@ -32,7 +32,8 @@ FULL_SIZE = {'index.ipynb',  # the teaser: the shipped models at their cards' st
              '08c_sampling.ipynb',  # the shipped model's levels and denoising steps at its card's 64 steps
              '09c_pretrained.ipynb',  # the shipped model's samples at its card's settings
              '10b_dead_pixels.ipynb',  # dead blocks per level from 8 samples
-             '11_text_to_video.ipynb',  # the text model's prompts and guidance scales at its card's settings
+             '11_text_to_video.ipynb',
+             '12b_fvd.ipynb',  # FVD's bias against the number of videos, 16 to 256 against 512, and its sensitivities  # the text model's prompts and guidance scales at its card's settings
              '13b_additions.ipynb'}  # the sampler's switches measured on 16 samples
 
 
