@@ -25,15 +25,15 @@ from nbrun import run_notebook, pictures, NotebookError  # noqa: E402
 
 BUDGET_ONE, BUDGET_ALL = 2_000_000, 30_000_000
 FULL_SIZE = {'index.ipynb',  # the teaser: the shipped models at their cards' steps and sampler, timed
-             '06_loss.ipynb',  # a training step's time and memory at 64², 128² and 256², HPDM against full resolution
+             '06b_step.ipynb',  # a training step's time and memory at 64², 128² and 256², HPDM against full resolution
              '09_caching.ipynb',  # cached equals uncached at 147 overlapping tiles, and the step and build times there
              '10_seams.ipynb',  # the overlap study: every variant on the samples the prose describes
              '10a_propagation.ipynb',  # survival through the levels from 8 samples, and through five levels at 256²
              '08c_sampling.ipynb',  # the shipped model's levels and denoising steps at its card's 64 steps
              '09c_pretrained.ipynb',  # the shipped model's samples at its card's settings
              '10b_dead_pixels.ipynb',  # dead blocks per level from 8 samples
-             '11_text_to_video.ipynb',
-             '12b_fvd.ipynb',  # FVD's bias against the number of videos, 16 to 256 against 512, and its sensitivities  # the text model's prompts and guidance scales at its card's settings
+             '11_text_to_video.ipynb',  # the text model's prompts and guidance scales at its card's settings
+             '12b_fvd.ipynb',  # FVD's bias against the number of videos, 16 to 256 against 512, and its sensitivities
              '13b_additions.ipynb'}  # the sampler's switches measured on 16 samples
 
 
